@@ -1,0 +1,227 @@
+"""`from_files`: the user's own files as the same pipelines as the catalog."""
+
+import os
+
+import numpy as np
+import tensorflow as tf
+
+from rnnzoo.data import files as files_lib
+from rnnzoo.data import forecasting as forecasting_lib
+from rnnzoo.data import language_model as lm_lib
+from rnnzoo.data import tagging as tagging_lib
+from rnnzoo.data import text_tasks
+from rnnzoo.data import vectorize
+
+KINDS = {
+    "language_model": "plain UTF-8 text",
+    "classification": "TSV: text<TAB>label",
+    "conditional_generation": "TSV: text<TAB>label",
+    "seq2seq": "TSV: source<TAB>target",
+    "tagging": "CoNLL columns: token first, a tag column, blank line "
+               "between sentences",
+    "forecasting": "CSV with a numeric column",
+}
+FRACTIONS = (0.9, 0.05, 0.05)
+
+
+def _eval_paths(eval_path):
+    if eval_path is None:
+        return None
+    if isinstance(eval_path, (str, os.PathLike)):
+        return [eval_path, eval_path]
+    paths = list(eval_path)
+    if len(paths) not in (1, 2):
+        raise ValueError(
+            "`eval_path` takes one file (validation and test) or two "
+            f"(validation, test); got {len(paths)}."
+        )
+    return paths * 2 if len(paths) == 1 else paths
+
+
+def shuffled_split(records, seed):
+    """Splits records 90/5/5 after a seeded shuffle (at least 1 each)."""
+    if len(records) < 3:
+        raise files_lib.DataFileError(
+            f"Found {len(records)} example(s); a single file needs at least "
+            "3 to split into train, validation and test (or pass eval files)."
+        )
+    order = np.random.default_rng(seed).permutation(len(records))
+    n_val = max(1, int(round(len(records) * FRACTIONS[1])))
+    n_test = max(1, int(round(len(records) * FRACTIONS[2])))
+    n_train = len(records) - n_val - n_test
+    picked = [records[i] for i in order]
+    return {
+        "train": picked[:n_train],
+        "validation": picked[n_train:n_train + n_val],
+        "test": picked[n_train + n_val:],
+    }
+
+
+def text_split(text):
+    """Splits one text 90/5/5 in order, as TFDS's `tiny_shakespeare` does."""
+    i = int(len(text) * FRACTIONS[0])
+    train, rest = text[:i], text[i:]
+    j = int(len(rest) * 0.5)
+    return {"train": train, "validation": rest[:j], "test": rest[j:]}
+
+
+def read_tsv(path):
+    """`(text, text)` pairs of a two-column TSV file; blank lines skipped."""
+    pairs = []
+    for number, line in files_lib.read_lines(path):
+        if not line.strip():
+            continue
+        first, second = files_lib.fields(path, number, line, 2)
+        pairs.append((first, second.strip()))
+    if not pairs:
+        raise files_lib.DataFileError(f"{files_lib.where(path)}: no examples")
+    return pairs
+
+
+def read_conll(path, tag_column=-1):
+    """`(tokens, tags)` sentences of a CoNLL file.
+
+    Columns are separated by whitespace; the token is the first, the tag
+    the `tag_column`-th (default: the last). Every line of the file must
+    have as many columns as the first. Blank lines separate sentences;
+    `-DOCSTART-` lines are skipped.
+    """
+    sentences, tokens, tags, width = [], [], [], None
+    for number, line in files_lib.read_lines(path) + [(None, "")]:
+        columns = line.split()
+        if not columns or columns[0] == "-DOCSTART-":
+            if tokens:
+                sentences.append((tokens, tags))
+            tokens, tags = [], []
+            continue
+        width = width or len(columns)
+        if len(columns) != width:
+            raise files_lib.DataFileError(
+                f"{files_lib.where(path, number)}: expected {width} "
+                f"whitespace-separated columns, found {len(columns)}"
+            )
+        if not -width <= tag_column < width or tag_column in (0, -width):
+            raise files_lib.DataFileError(
+                f"{files_lib.where(path, number)}: no tag column {tag_column} "
+                f"in {width} columns (the token is column 0)"
+            )
+        tokens.append(columns[0])
+        tags.append(columns[tag_column])
+    if not sentences:
+        raise files_lib.DataFileError(f"{files_lib.where(path)}: no sentences")
+    return sentences
+
+
+def _pairs_dataset(pairs, ragged=False):
+    first = [a for a, _ in pairs]
+    second = [b for _, b in pairs]
+    if ragged:
+        return tf.data.Dataset.from_tensor_slices(
+            (tf.ragged.constant(first, tf.string),
+             tf.ragged.constant(second, tf.string))
+        ).map(lambda a, b: (_dense(a), _dense(b)))
+    return tf.data.Dataset.from_tensor_slices((first, second))
+
+
+def _dense(tensor):
+    if isinstance(tensor, tf.RaggedTensor):
+        return tensor.to_tensor()
+    return tensor
+
+
+def _records(kind, paths, eval_paths, seed, tag_column):
+    read = {
+        "tagging": lambda p: read_conll(p, tag_column),
+    }.get(kind, read_tsv)
+    if eval_paths is None:
+        return shuffled_split(read(paths), seed)
+    return {
+        "train": read(paths),
+        "validation": read(eval_paths[0]),
+        "test": read(eval_paths[1]),
+    }
+
+
+def from_files(kind, path, eval_path=None, *, tokens="char", column=-1,
+               window=32, many_to_many=False, tag_column=-1, batch_size=32,
+               max_length=None, max_tokens=None, standardize=None, seed=0):
+    """Loads the user's own files as a `TaskData`.
+
+    One file is split into train/validation/test 90/5/5: in order for a
+    text or a series (`language_model`, `forecasting`), after a shuffle
+    seeded with `seed` for line or sentence examples. With `eval_path`, the
+    file is all training data, and `eval_path` (one file) is both the
+    validation and the test split, or `(validation, test)` two files.
+
+    Args:
+        kind: the task, which sets the format: `"language_model"` (plain
+            UTF-8 text), `"classification"` and `"conditional_generation"`
+            (TSV `text<TAB>label`), `"seq2seq"` (TSV `source<TAB>target`),
+            `"tagging"` (CoNLL columns), `"forecasting"` (CSV).
+        path: the (training) file.
+        eval_path: optional evaluation file(s).
+        tokens: `"char"` (default) or `"word"` for text.
+        column: `forecasting`: the CSV column, a header name or an index
+            (default: the last).
+        window: `forecasting`: input window length.
+        many_to_many: `forecasting`: predict every next value of the window
+            (targets `(B, T, 1)`) instead of the one after it (`(B, 1)`).
+        tag_column: `tagging`: the tag column (default: the last).
+        batch_size, max_length, max_tokens, standardize, seed: as for
+            `rnnzoo.data.load`.
+
+    Returns:
+        A `TaskData` (see its docstring for the batch structure).
+
+    Raises:
+        DataFileError: (a `ValueError`) a file is missing, empty, binary,
+            not UTF-8, or has a malformed line (`data.tsv:17: expected 2
+            tab-separated fields, found 1`).
+    """
+    if kind not in KINDS:
+        kinds = "; ".join(f"{k} ({v})" for k, v in KINDS.items())
+        raise ValueError(f"Unknown kind {kind!r}; expected one of: {kinds}.")
+    eval_paths = _eval_paths(eval_path)
+    info = {"name": os.fspath(path), "source": "user files", "kind": kind,
+            "files": [os.fspath(path)] + [os.fspath(p) for p in eval_paths or []]}
+    common = dict(batch_size=batch_size, max_length=max_length, seed=seed)
+    if kind == "forecasting":
+        return forecasting_lib.from_csv(
+            path, eval_paths, column=column, window=window,
+            many_to_many=many_to_many, batch_size=batch_size, seed=seed,
+            info=info,
+        )
+    vectorize.check_tokens(tokens)
+    if kind == "language_model":
+        if eval_paths is None:
+            texts = text_split(files_lib.read_text(path))
+        else:
+            texts = {"train": files_lib.read_text(path),
+                     "validation": files_lib.read_text(eval_paths[0]),
+                     "test": files_lib.read_text(eval_paths[1])}
+        info["split_characters"] = {k: len(v) for k, v in texts.items()}
+        return lm_lib.language_model(
+            texts, tokens=tokens, max_tokens=max_tokens,
+            standardize=standardize, info=info, **common,
+        )
+    records = _records(kind, path, eval_paths, seed, tag_column)
+    info["split_sizes"] = {k: len(v) for k, v in records.items()}
+    if kind == "tagging":
+        tag_names = tagging_lib.order_tags(
+            tag for split in records.values() for _, tags in split for tag in tags
+        )
+        raw = {k: _pairs_dataset(v, ragged=True) for k, v in records.items()}
+        return tagging_lib.tagging(
+            raw, tag_names=tag_names, max_tokens=max_tokens, info=info,
+            **common,
+        )
+    raw = {k: _pairs_dataset(v) for k, v in records.items()}
+    options = dict(tokens=tokens, max_tokens=max_tokens,
+                   standardize=standardize, info=info, **common)
+    if kind == "seq2seq":
+        return text_tasks.seq2seq(raw, **options)
+    label_names = sorted({label for split in records.values()
+                          for _, label in split})
+    build = (text_tasks.classification if kind == "classification"
+             else text_tasks.conditional_generation)
+    return build(raw, label_names=label_names, string_labels=True, **options)
