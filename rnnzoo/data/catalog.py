@@ -7,6 +7,7 @@ import tensorflow_datasets as tfds
 
 from rnnzoo.data import language_model as lm_lib
 from rnnzoo.data import offline
+from rnnzoo.data import prepare as prepare_lib
 from rnnzoo.data import tagging as tagging_lib
 from rnnzoo.data import text_tasks
 
@@ -138,12 +139,17 @@ def pipeline(name, records, meta, *, task=None, tokens=None, batch_size=32,
 def load_catalog(name, *, data_dir=None, manual_dir=None, **kwargs):
     """Loads a TFDS catalog dataset, prepared offline or downloaded.
 
+    `manual_dir` is TFDS's manual directory; for `conll2003`, whose files
+    TFDS would not take from there, rnnzoo caches them first.
+
     Raises:
         offline.DatasetNotAvailableError: within seconds, when it is neither
             prepared nor downloadable.
     """
     entry = entry_for(name)
     builder = tfds.builder(entry.tfds_name, data_dir=data_dir)
+    if not offline.tfds_is_mocked():
+        prepare_lib.prepare_from_manual_dir(builder, manual_dir)
     offline.ensure_prepared(builder, manual_dir=manual_dir)
     records = {
         split: builder.as_dataset(split=tfds_split)

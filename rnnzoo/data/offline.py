@@ -154,7 +154,7 @@ def is_offline(urls=()):
     return False
 
 
-def _tfds_is_mocked():
+def tfds_is_mocked():
     # Inside `tfds.testing.mock_data`, `download_and_prepare` is a no-op
     # defined in the testing module and no files are needed.
     method = tfds.core.DatasetBuilder.download_and_prepare
@@ -206,7 +206,7 @@ def ensure_prepared(builder, *, manual_dir=None):
             prepared, its source file is not local and its host cannot be
             reached.
     """
-    if _tfds_is_mocked() or builder.is_prepared():
+    if tfds_is_mocked() or builder.is_prepared():
         return
     source = source_for(builder)
     local = is_cached(builder, source) or in_manual_dir(builder, source, manual_dir)

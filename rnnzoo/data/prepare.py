@@ -88,6 +88,31 @@ def prepare(name, files, *, data_dir=None, build=True, force=False):
     return target
 
 
+def prepare_from_manual_dir(builder, manual_dir):
+    """Caches the files of a manual directory that TFDS itself would ignore.
+
+    TFDS reads a manual directory only for files with a registered checksum.
+    For a builder without one (`conll2003`), a manual directory holding its
+    archive (`conll2003.zip`) or its parts (`train.txt`, `valid.txt`,
+    `test.txt`) is put in the download cache as `prepare` does.
+
+    Returns:
+        Whether files were cached.
+    """
+    source = offline.source_for(builder)
+    if (not manual_dir or offline.registered_info(builder, source)
+            or builder.is_prepared() or offline.is_cached(builder, source)):
+        return False
+    folder = epath.Path(os.fspath(manual_dir))
+    candidates = [[folder / source.filename], [folder / p for p in source.parts]]
+    for files in candidates:
+        if files and all(path.is_file() for path in files):
+            prepare(offline.full_name(builder), files,
+                    data_dir=os.fspath(builder.data_dir_root), build=False)
+            return True
+    return False
+
+
 def _install(builder, source, path, target, url_info):
     target.parent.mkdir(parents=True, exist_ok=True)
     info_path = tfds_resource.get_info_path(target)

@@ -165,3 +165,12 @@ def test_cli_prints_a_message_not_a_traceback(tmp_path, capsys):
     assert run_data_command(parser.parse_args(["data", "list"])) == 0
     out = capsys.readouterr().out
     assert "tiny_shakespeare" in out and "rnnzoo_addition" in out
+
+
+def test_conll2003_from_a_manual_dir(tmp_path):
+    # TFDS ignores a manual dir for conll2003 (no registered checksum);
+    # rnnzoo caches its files from there.
+    _write_conll(tmp_path / "manual")
+    task = data.load("conll2003", data_dir=str(tmp_path / "tfds"),
+                     manual_dir=str(tmp_path / "manual"))
+    assert sum(int(tags.shape[0]) for _, tags in task.validation) == 1

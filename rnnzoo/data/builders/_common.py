@@ -50,12 +50,25 @@ def config_name(stem, sizes, default_sizes, seed):
     return name
 
 
-def check_sizes(sizes):
+def resolve_sizes(default, train_size=None, validation_size=None,
+                  test_size=None):
+    """The split sizes: each given one, else its default; all positive."""
+    sizes = tuple(
+        int(d) if size is None else int(size)
+        for d, size in zip(default, (train_size, validation_size, test_size))
+    )
     for split, size in zip(SPLITS, sizes):
-        if int(size) < 1:
+        if size < 1:
             raise ValueError(
                 f"`{split}_size` must be a positive integer, got {size!r}."
             )
+    return sizes
+
+
+def size_fields(sizes, seed):
+    """The `SyntheticConfig` fields for resolved sizes and a seed."""
+    return dict(train_size=sizes[0], validation_size=sizes[1],
+                test_size=sizes[2], seed=int(seed))
 
 
 def split_generators(builder, make_examples):

@@ -29,11 +29,9 @@ class AddingProblemConfig(_common.SyntheticConfig):
         length = int(length)
         if length < 2:
             raise ValueError(f"`length` must be at least 2, got {length}.")
-        sizes = tuple(
-            _SIZES[i] if size is None else int(size)
-            for i, size in enumerate((train_size, validation_size, test_size))
+        sizes = _common.resolve_sizes(
+            _SIZES, train_size, validation_size, test_size
         )
-        _common.check_sizes(sizes)
         return cls(
             name=_common.config_name(f"t{length}", sizes, _SIZES, seed),
             description=(
@@ -41,10 +39,7 @@ class AddingProblemConfig(_common.SyntheticConfig):
                 f"{sizes[0]}/{sizes[1]}/{sizes[2]} examples, seed {seed}."
             ),
             length=length,
-            train_size=sizes[0],
-            validation_size=sizes[1],
-            test_size=sizes[2],
-            seed=int(seed),
+            **_common.size_fields(sizes, seed),
         )
 
 

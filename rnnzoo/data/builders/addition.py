@@ -33,11 +33,9 @@ class AdditionConfig(_common.SyntheticConfig):
         if digits < 1:
             raise ValueError(f"`digits` must be at least 1, got {digits}.")
         default = _DEFAULT_SIZES.get(digits, _SIZES)
-        sizes = tuple(
-            default[i] if size is None else int(size)
-            for i, size in enumerate((train_size, validation_size, test_size))
+        sizes = _common.resolve_sizes(
+            default, train_size, validation_size, test_size
         )
-        _common.check_sizes(sizes)
         possible = _distinct_pairs(digits)
         if sum(sizes) > possible:
             raise ValueError(
@@ -55,10 +53,7 @@ class AdditionConfig(_common.SyntheticConfig):
             ),
             digits=digits,
             reversed=bool(reversed),
-            train_size=sizes[0],
-            validation_size=sizes[1],
-            test_size=sizes[2],
-            seed=int(seed),
+            **_common.size_fields(sizes, seed),
         )
 
 

@@ -42,11 +42,9 @@ class CopyMemoryConfig(_common.SyntheticConfig):
             raise ValueError(
                 f"`copy_length` must be at least 1, got {copy_length}."
             )
-        sizes = tuple(
-            _SIZES[i] if size is None else int(size)
-            for i, size in enumerate((train_size, validation_size, test_size))
+        sizes = _common.resolve_sizes(
+            _SIZES, train_size, validation_size, test_size
         )
-        _common.check_sizes(sizes)
         stem = f"t{length}" + (f"_copy{copy_length}" if copy_length != 10 else "")
         return cls(
             name=_common.config_name(stem, sizes, _SIZES, seed),
@@ -56,10 +54,7 @@ class CopyMemoryConfig(_common.SyntheticConfig):
             ),
             length=length,
             copy_length=copy_length,
-            train_size=sizes[0],
-            validation_size=sizes[1],
-            test_size=sizes[2],
-            seed=int(seed),
+            **_common.size_fields(sizes, seed),
         )
 
 
