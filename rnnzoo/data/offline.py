@@ -16,6 +16,7 @@ Set the environment variable `RNNZOO_OFFLINE=1` to never try the network.
 import dataclasses
 import os
 import socket
+import threading
 import urllib.parse
 
 from etils import epath
@@ -140,16 +141,35 @@ def offline_by_setting():
     return value not in ("", "0", "false", "no")
 
 
+def _reachable(host, port):
+    # In a thread, so that a slow name lookup cannot hold us either.
+    result = []
+
+    def probe():
+        try:
+            socket.create_connection((host, port), PROBE_TIMEOUT).close()
+            result.append(True)
+        except OSError:
+            result.append(False)
+
+    thread = threading.Thread(target=probe, daemon=True)
+    thread.start()
+    thread.join(PROBE_TIMEOUT)
+    return bool(result and result[0])
+
+
 def is_offline(urls=()):
-    """Whether the source hosts are unreachable (or `RNNZOO_OFFLINE` is set)."""
+    """Whether a source host is unreachable (or `RNNZOO_OFFLINE` is set).
+
+    Each host gets one TCP connection attempt of at most `PROBE_TIMEOUT`
+    seconds, name lookup included.
+    """
     if offline_by_setting():
         return True
     for url in urls:
         parsed = urllib.parse.urlparse(url)
         port = parsed.port or (443 if parsed.scheme == "https" else 80)
-        try:
-            socket.create_connection((parsed.hostname, port), PROBE_TIMEOUT).close()
-        except OSError:
+        if not _reachable(parsed.hostname, port):
             return True
     return False
 
