@@ -2,4 +2,6 @@
 
 __version__ = "0.1.0"
 
+from rnnzoo import data  # noqa: E402,F401  (registers the TFDS builders)
 from rnnzoo import layers  # noqa: E402,F401
+from rnnzoo import models  # noqa: E402,F401

@@ -1,0 +1,227 @@
+"""Decoding: greedy search, sampling and beam search.
+
+Each function drives a `step_fn(tokens, state) -> (logits, state, aux)`
+that advances a model by one step: `tokens` has shape `(n,)`, `logits`
+`(n, vocabulary)`, `state` is any nested structure of tensors with first
+dimension `n`, and `aux` is `None` or a tensor `(n, ...)` recorded at every
+step (attention weights, for instance). The loops are `keras.ops.while_loop`
+with buffers of fixed shape, so they trace into a graph (and export into a
+SavedModel) on every backend. Decoding stops when every sequence has
+produced `end_id`, or after `max_length` steps. Id 0 is padding: it is
+never produced; in the returned tokens the end token is kept and followed by
+0.
+"""
+
+import keras
+from keras import ops
+
+NEG_INF = -1e9
+
+
+def _write(buffer, step, values):
+    """`buffer[:, step] = values` for `buffer (n, length, ...)`."""
+    length = ops.shape(buffer)[1]
+    hit = ops.arange(length) == step
+    hit = ops.reshape(hit, (1, -1) + (1,) * (len(buffer.shape) - 2))
+    return ops.where(hit, ops.expand_dims(values, 1), buffer)
+
+
+def _aux_buffer(aux, batch, max_length):
+    if aux is None:
+        return ops.zeros((batch, max_length, 0))
+    return ops.zeros((batch, max_length) + tuple(aux.shape[1:]), aux.dtype)
+
+
+def _uniform(seed, step, shape):
+    """Uniform (0, 1) noise from a counter-based hash of `(seed, step,
+    position)`: reproducible, identical on every backend, and usable in a
+    traced loop (unlike stateful random ops)."""
+    size = 1
+    for dim in shape:
+        size = size * dim
+    counter = ops.cast(ops.arange(size), "uint32")
+    base = ops.cast(seed, "uint32") * ops.cast(0x9E3779B1, "uint32")
+    x = counter + base + ops.cast(step, "uint32") * ops.cast(0x85EBCA77, "uint32")
+    for shift, factor in ((16, 0x85EBCA6B), (13, 0xC2B2AE35)):
+        x = ops.bitwise_xor(x, ops.right_shift(x, shift))
+        x = x * ops.cast(factor, "uint32")
+    x = ops.bitwise_xor(x, ops.right_shift(x, 16))
+    u = (ops.cast(ops.right_shift(x, 8), "float32") + 0.5) / 16777216.0
+    return ops.reshape(u, shape)
+
+
+def _log_probs(logits):
+    """Log-softmax in float32, with the padding id 0 ruled out."""
+    logits = ops.cast(logits, "float32")
+    logits = ops.where(ops.arange(logits.shape[-1]) == 0, NEG_INF, logits)
+    return ops.log_softmax(logits, axis=-1)
+
+
+def _choose(logits, step, temperature, top_k, seed):
+    """Next tokens: argmax, or a sample with temperature and top-k, from
+    log-probabilities `logits`."""
+    if temperature is None or temperature == 0:
+        return ops.cast(ops.argmax(logits, axis=-1), "int32")
+    logits = logits / temperature
+    if top_k:
+        kth = ops.top_k(logits, k=top_k)[0][:, -1:]
+        logits = ops.where(logits < kth, NEG_INF, logits)
+    gumbel = -ops.log(-ops.log(_uniform(seed, step, ops.shape(logits))))
+    return ops.cast(ops.argmax(logits + gumbel, axis=-1), "int32")
+
+
+def _check_positive(value, name):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(
+            f"Argument `{name}` must be a positive integer. "
+            f"Received: {name}={value!r}"
+        )
+
+
+def sample(
+    step_fn,
+    state,
+    start_ids,
+    max_length,
+    end_id=None,
+    temperature=0.0,
+    top_k=None,
+    seed=0,
+):
+    """Greedy search (`temperature=0`, the default) or sampling.
+
+    Args:
+        step_fn: The model step, see the module docstring.
+        state: Initial state, nested tensors `(batch, ...)`.
+        start_ids: Int tensor `(batch,)`, the first input tokens.
+        max_length: Positive int, the most tokens to produce.
+        end_id: Optional int; a sequence stops after producing it.
+        temperature: 0 for greedy search, else the softmax temperature.
+        top_k: Optional int; sample among the `top_k` likeliest tokens.
+        seed: Int seed of the sampling noise.
+
+    Returns:
+        `(tokens, scores, aux)`: tokens `(batch, max_length)` int32;
+        scores `(batch,)`, the log-probability of the tokens under the
+        model (temperature 1); aux `(batch, max_length, ...)` or `None`.
+    """
+    _check_positive(max_length, "max_length")
+    start_ids = ops.cast(start_ids, "int32")
+    batch = ops.shape(start_ids)[0]
+    logits, _, aux = step_fn(start_ids, state)  # Shapes only; traced once.
+    has_aux = aux is not None
+    tokens = ops.zeros((batch, max_length), "int32")
+    aux_buffer = _aux_buffer(aux, batch, max_length)
+    scores = ops.zeros((batch,), "float32")
+    finished = ops.zeros((batch,), "bool")
+
+    def cond(step, last, state, tokens, finished, scores, aux_buffer):
+        return ops.logical_and(step < max_length, ops.logical_not(ops.all(finished)))
+
+    def body(step, last, state, tokens, finished, scores, aux_buffer):
+        logits, state, aux = step_fn(last, state)
+        log_probs = _log_probs(logits)
+        chosen = _choose(log_probs, step, temperature, top_k, seed)
+        chosen = ops.where(finished, 0, chosen)
+        picked = ops.take_along_axis(log_probs, chosen[:, None], axis=-1)[:, 0]
+        scores = scores + ops.where(finished, 0.0, picked)
+        tokens = _write(tokens, step, chosen)
+        if has_aux:
+            aux_buffer = _write(aux_buffer, step, ops.cast(aux, aux_buffer.dtype))
+        if end_id is not None:
+            finished = ops.logical_or(finished, chosen == end_id)
+        return step + 1, chosen, state, tokens, finished, scores, aux_buffer
+
+    loop_vars = (0, start_ids, state, tokens, finished, scores, aux_buffer)
+    _, _, _, tokens, _, scores, aux_buffer = ops.while_loop(
+        cond, body, loop_vars, maximum_iterations=max_length
+    )
+    return tokens, scores, (aux_buffer if has_aux else None)
+
+
+def length_penalty_factor(lengths, alpha):
+    """GNMT length normalization `((5 + length) / 6) ** alpha` (Wu et al.
+    2016); `alpha=0` ranks by total log-probability."""
+    return ops.power((5.0 + ops.cast(lengths, "float32")) / 6.0, alpha)
+
+
+def beam_search(
+    step_fn,
+    state,
+    start_ids,
+    max_length,
+    end_id=None,
+    beam_width=4,
+    length_penalty=0.0,
+):
+    """Beam search: keeps the `beam_width` likeliest prefixes at each step.
+
+    A finished beam only extends with padding, at no cost. At the end the
+    beams are ranked by log-probability divided by
+    `length_penalty_factor(length, length_penalty)`.
+
+    Args:
+        step_fn, state, start_ids, max_length, end_id: As in `sample`.
+        beam_width: Positive int, the number of beams.
+        length_penalty: Float `alpha` >= 0 of the length normalization.
+
+    Returns:
+        `(tokens, scores, aux)` of the best beam, as in `sample`; scores
+        are the beams' log-probabilities (without the length penalty).
+    """
+    _check_positive(max_length, "max_length")
+    _check_positive(beam_width, "beam_width")
+    width = beam_width
+    start_ids = ops.cast(start_ids, "int32")
+    batch = ops.shape(start_ids)[0]
+    tile = lambda x: ops.repeat(x, width, axis=0)  # noqa: E731
+    state = keras.tree.map_structure(tile, state)
+    last = tile(start_ids)
+    logits, _, aux = step_fn(last, state)  # Shapes only; traced once.
+    vocabulary = logits.shape[-1]
+    has_aux = aux is not None
+    tokens = ops.zeros((batch * width, max_length), "int32")
+    aux_buffer = _aux_buffer(aux, batch * width, max_length)
+    # Only the first beam is alive at the start: the others are copies.
+    first = ops.concatenate([ops.zeros((1,)), ops.full((width - 1,), NEG_INF)])
+    scores = ops.tile(ops.expand_dims(first, 0), (batch, 1))
+    finished = ops.zeros((batch * width,), "bool")
+    offsets = ops.repeat(ops.arange(batch) * width, width)
+
+    def cond(step, last, state, tokens, finished, scores, aux_buffer):
+        return ops.logical_and(step < max_length, ops.logical_not(ops.all(finished)))
+
+    def body(step, last, state, tokens, finished, scores, aux_buffer):
+        logits, state, aux = step_fn(last, state)
+        log_probs = _log_probs(logits)
+        pad_only = ops.where(ops.arange(vocabulary) == 0, 0.0, NEG_INF)
+        log_probs = ops.where(finished[:, None], pad_only[None, :], log_probs)
+        candidates = ops.reshape(scores, (-1, 1)) + log_probs
+        candidates = ops.reshape(candidates, (batch, width * vocabulary))
+        scores, index = ops.top_k(candidates, k=width)
+        parent = ops.reshape(index // vocabulary, (-1,)) + offsets
+        chosen = ops.cast(ops.reshape(index % vocabulary, (-1,)), "int32")
+        pick = lambda x: ops.take(x, parent, axis=0)  # noqa: E731
+        state = keras.tree.map_structure(pick, state)
+        tokens = _write(pick(tokens), step, chosen)
+        if has_aux:
+            aux_buffer = _write(
+                pick(aux_buffer), step, ops.cast(pick(aux), aux_buffer.dtype)
+            )
+        finished = pick(finished)
+        if end_id is not None:
+            finished = ops.logical_or(finished, chosen == end_id)
+        return step + 1, chosen, state, tokens, finished, scores, aux_buffer
+
+    loop_vars = (0, last, state, tokens, finished, scores, aux_buffer)
+    _, _, _, tokens, _, scores, aux_buffer = ops.while_loop(
+        cond, body, loop_vars, maximum_iterations=max_length
+    )
+    lengths = ops.sum(ops.cast(tokens != 0, "float32"), axis=-1)
+    ranked = ops.reshape(scores, (-1,)) / length_penalty_factor(lengths, length_penalty)
+    best = ops.argmax(ops.reshape(ranked, (batch, width)), axis=-1)
+    best = ops.arange(batch) * width + ops.cast(best, "int32")
+    tokens = ops.take(tokens, best, axis=0)
+    scores = ops.take(ops.reshape(scores, (-1,)), best, axis=0)
+    aux_buffer = ops.take(aux_buffer, best, axis=0) if has_aux else None
+    return tokens, scores, aux_buffer

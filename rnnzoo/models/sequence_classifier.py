@@ -1,0 +1,126 @@
+"""Read the whole sequence, single output (many-to-one)."""
+
+import keras
+
+from rnnzoo.layers.pooling import SequencePooling
+from rnnzoo.layers.recurrent import check_positive_int
+from rnnzoo.models.backbone import PatternModel
+from rnnzoo.models.backbone import check_choice
+from rnnzoo.models.backbone import check_common
+from rnnzoo.models.backbone import recurrent_stack
+from rnnzoo.models.backbone import sequence_input
+
+POOLINGS = ("last", "mean", "max", "attention")
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class SequenceClassifier(PatternModel):
+    """Reads a whole sequence, then gives one output (Goodfellow fig. 10.5).
+
+    Reads token ids (`vocabulary_size`; input `"token_ids"`, id 0 is padding
+    and masked) or real-valued features (`input_dim`; input `"features"`),
+    and summarizes the top recurrent layer's outputs by `pooling`: the last
+    real step (default), the mean or max over real steps, or learned
+    attention weights. Returns `num_classes` logits (classification) or
+    `output_dim` values (regression).
+
+    `compile()` with no arguments: Adam with `clipnorm=1.0`, then sparse
+    categorical cross-entropy from logits and accuracy, or mean squared
+    error and mean absolute error.
+
+    Args:
+        cell: `"elman"`, `"jordan"`, `"lstm"` or `"gru"`.
+        units: Positive integer, size of each recurrent layer.
+        num_classes: Number of classes, for classification.
+        output_dim: Number of outputs, for regression.
+        num_layers: Positive integer, number of stacked recurrent layers.
+        dropout: Float in [0, 1): input dropout of each recurrent layer and
+            dropout before the output.
+        pooling: `"last"`, `"mean"`, `"max"` or `"attention"`.
+        bidirectional: Whether every recurrent layer reads both ways.
+        vocabulary_size: Size of the token vocabulary, for token inputs.
+        embedding_dim: Size of the token embeddings (default `units`).
+        input_dim: Number of features per step, for real-valued inputs.
+        **kwargs: `name`, `trainable`.
+
+    Example:
+
+    >>> model = rnnzoo.models.SequenceClassifier(
+    ...     cell="gru", units=32, num_classes=2, vocabulary_size=100,
+    ...     bidirectional=True)
+    >>> model.predict(np.array([[5, 6, 7, 0, 0]]), verbose=0).shape
+    (1, 2)
+    """
+
+    def __init__(
+        self,
+        cell="lstm",
+        units=128,
+        num_classes=None,
+        output_dim=None,
+        num_layers=1,
+        dropout=0.0,
+        pooling="last",
+        bidirectional=False,
+        vocabulary_size=None,
+        embedding_dim=None,
+        input_dim=None,
+        **kwargs,
+    ):
+        check_common(cell, units, num_layers, dropout)
+        check_choice(pooling, POOLINGS, "pooling")
+        if (num_classes is None) == (output_dim is None):
+            raise ValueError(
+                "Pass exactly one of `num_classes` (classification) and "
+                "`output_dim` (regression). Received: "
+                f"num_classes={num_classes}, output_dim={output_dim}"
+            )
+        size = check_positive_int(
+            num_classes or output_dim,
+            "num_classes" if num_classes is not None else "output_dim",
+        )
+        input_name = "token_ids" if vocabulary_size is not None else "features"
+        inputs, x = sequence_input(
+            vocabulary_size, embedding_dim, input_dim, units, input_name
+        )
+        x, _ = recurrent_stack(
+            x,
+            cell,
+            units,
+            num_layers,
+            dropout,
+            bool(bidirectional),
+            return_sequences=pooling != "last",
+        )
+        if pooling != "last":
+            x = SequencePooling(pooling, name="pooling")(x)
+        if dropout:
+            x = keras.layers.Dropout(dropout, name="output_dropout")(x)
+        name = "logits" if num_classes is not None else "predictions"
+        outputs = keras.layers.Dense(size, name=name, dtype="float32")(x)
+        super().__init__(inputs, outputs, **kwargs)
+        self._constructor_config = {
+            "name": self.name,
+            "trainable": self.trainable,
+            "cell": cell,
+            "units": units,
+            "num_classes": num_classes,
+            "output_dim": output_dim,
+            "num_layers": num_layers,
+            "dropout": dropout,
+            "pooling": pooling,
+            "bidirectional": bool(bidirectional),
+            "vocabulary_size": vocabulary_size,
+            "embedding_dim": embedding_dim,
+            "input_dim": input_dim,
+        }
+
+    def default_loss(self):
+        if self._constructor_config["num_classes"] is not None:
+            return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        return keras.losses.MeanSquaredError()
+
+    def default_metrics(self):
+        if self._constructor_config["num_classes"] is not None:
+            return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+        return [keras.metrics.MeanAbsoluteError(name="mae")]

@@ -1,0 +1,142 @@
+"""Output at every step, hidden-to-hidden recurrence (many-to-many, synced)."""
+
+import keras
+from keras import ops
+
+from rnnzoo.layers.recurrent import check_positive_int
+from rnnzoo.models import decoding
+from rnnzoo.models.backbone import PatternModel
+from rnnzoo.models.backbone import check_common
+from rnnzoo.models.backbone import embed
+from rnnzoo.models.backbone import initial_states
+from rnnzoo.models.backbone import layers_named
+from rnnzoo.models.backbone import recurrent_stack
+from rnnzoo.models.backbone import run_through
+from rnnzoo.models.backbone import sequence_input
+from rnnzoo.models.backbone import step_through
+
+
+@keras.saving.register_keras_serializable(package="rnnzoo")
+class SequenceTagger(PatternModel):
+    """An output at every step from a recurrent stack (Goodfellow fig. 10.3).
+
+    Reads token ids (`vocabulary_size`; input `"token_ids"`, id 0 is padding
+    and masked) or real-valued features (`input_dim`; input `"features"`)
+    and returns `num_tags` logits per step. For tagging (named entities,
+    parts of speech) and, with `num_tags=vocabulary_size` and the targets
+    shifted by one, for character or word language models, which
+    `generate` samples from.
+
+    `compile()` with no arguments: Adam with `clipnorm=1.0`, sparse
+    categorical cross-entropy from logits averaged over the non-padding
+    steps, and accuracy over the non-padding steps.
+
+    Args:
+        cell: `"elman"`, `"jordan"`, `"lstm"` or `"gru"`.
+        units: Positive integer, size of each recurrent layer.
+        num_tags: Positive integer, number of outputs per step.
+        num_layers: Positive integer, number of stacked recurrent layers.
+        dropout: Float in [0, 1): input dropout of each recurrent layer
+            (one mask per sequence) and dropout before the output.
+        bidirectional: Whether every recurrent layer reads both ways.
+        vocabulary_size: Size of the token vocabulary, for token inputs.
+        embedding_dim: Size of the token embeddings (default `units`).
+        input_dim: Number of features per step, for real-valued inputs.
+        **kwargs: `name`, `trainable`.
+
+    Example:
+
+    >>> model = rnnzoo.models.SequenceTagger(
+    ...     cell="lstm", units=32, num_tags=5, vocabulary_size=100)
+    >>> model.compile()
+    >>> model.predict(np.array([[4, 8, 15, 0]]), verbose=0).shape
+    (1, 4, 5)
+
+    Reference:
+        - [Goodfellow et al., Deep Learning, 10.2](
+          https://www.deeplearningbook.org/contents/rnn.html)
+    """
+
+    def __init__(
+        self,
+        cell="lstm",
+        units=128,
+        num_tags=None,
+        num_layers=1,
+        dropout=0.0,
+        bidirectional=False,
+        vocabulary_size=None,
+        embedding_dim=None,
+        input_dim=None,
+        **kwargs,
+    ):
+        check_common(cell, units, num_layers, dropout)
+        if num_tags is None:
+            raise ValueError("Argument `num_tags` is required (outputs per step).")
+        check_positive_int(num_tags, "num_tags")
+        input_name = "token_ids" if vocabulary_size is not None else "features"
+        inputs, x = sequence_input(
+            vocabulary_size, embedding_dim, input_dim, units, input_name
+        )
+        x, _ = recurrent_stack(
+            x, cell, units, num_layers, dropout, bool(bidirectional), True
+        )
+        if dropout:
+            x = keras.layers.Dropout(dropout, name="output_dropout")(x)
+        logits = keras.layers.Dense(num_tags, name="logits", dtype="float32")(x)
+        super().__init__(inputs, logits, **kwargs)
+        self._constructor_config = {
+            "name": self.name,
+            "trainable": self.trainable,
+            "cell": cell,
+            "units": units,
+            "num_tags": num_tags,
+            "num_layers": num_layers,
+            "dropout": dropout,
+            "bidirectional": bool(bidirectional),
+            "vocabulary_size": vocabulary_size,
+            "embedding_dim": embedding_dim,
+            "input_dim": input_dim,
+        }
+
+    def default_loss(self):
+        return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+
+    def default_metrics(self):
+        return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+
+    def _recurrent_layers(self):
+        return layers_named(self, "recurrent", self._constructor_config["num_layers"])
+
+    def decode_step(self, tokens, states):
+        """One language-model step: `(logits, states, None)` after `tokens`."""
+        x = embed(self, "token_ids_embedding", tokens)
+        x, states = step_through(self._recurrent_layers(), x, states)
+        return self.get_layer("logits")(x), states, None
+
+    def generate(self, prompt, max_length=100, temperature=1.0, top_k=None, seed=0, end_id=None):
+        """Samples a continuation of each prompt, feeding samples back.
+
+        For a language model (`num_tags == vocabulary_size`, unidirectional,
+        token inputs). `prompt` is an int array `(batch, length)` without
+        padding. Returns the `(batch, max_length)` new token ids as NumPy
+        (greedy with `temperature=0`).
+        """
+        config = self._constructor_config
+        if config["bidirectional"] or config["vocabulary_size"] != config["num_tags"]:
+            raise ValueError(
+                "`generate` needs a language model: unidirectional, with "
+                "`num_tags == vocabulary_size`."
+            )
+        prompt = ops.convert_to_tensor(prompt, "int32")
+        layers = self._recurrent_layers()
+        x = self.get_layer("token_ids_embedding")(prompt[:, :-1])
+        if prompt.shape[1] > 1:
+            _, states = run_through(layers, x)
+        else:
+            states = initial_states(layers, ops.shape(prompt)[0])
+        tokens, _, _ = decoding.sample(
+            self.decode_step, states, prompt[:, -1], max_length, end_id,
+            temperature, top_k, seed,
+        )
+        return ops.convert_to_numpy(tokens)
