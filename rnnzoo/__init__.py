@@ -5,3 +5,6 @@ __version__ = "0.1.0"
 from rnnzoo import data  # noqa: E402,F401  (registers the TFDS builders)
 from rnnzoo import layers  # noqa: E402,F401
 from rnnzoo import models  # noqa: E402,F401
+from rnnzoo.registry import create_model  # noqa: E402,F401
+from rnnzoo.registry import list_models  # noqa: E402,F401
+from rnnzoo.registry import register_model  # noqa: E402,F401

@@ -1,0 +1,100 @@
+"""Named model presets: `register_model`, `create_model`, `list_models`."""
+
+import difflib
+import fnmatch
+
+from rnnzoo.models import OutputFeedbackRNN
+from rnnzoo.models import Seq2Seq
+from rnnzoo.models import SequenceClassifier
+from rnnzoo.models import SequenceGenerator
+from rnnzoo.models import SequenceTagger
+
+_REGISTRY = {}
+
+
+def register_model(name, builder, **defaults):
+    """Registers `builder` (a model class or function) under `name`.
+
+    `create_model(name, **overrides)` then calls
+    `builder(**{**defaults, **overrides})`.
+
+    Raises:
+        ValueError: if `name` is already registered.
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"Argument `name` must be a non-empty string. Received: {name!r}")
+    if name in _REGISTRY:
+        raise ValueError(f"A model named {name!r} is already registered.")
+    _REGISTRY[name] = (builder, dict(defaults))
+    return builder
+
+
+def _entry(name):
+    if name not in _REGISTRY:
+        close = difflib.get_close_matches(str(name), list(_REGISTRY), n=3)
+        hint = f" Close matches: {', '.join(close)}." if close else ""
+        raise ValueError(
+            f"Unknown model {name!r}.{hint} `rnnzoo.list_models()` lists them all."
+        )
+    return _REGISTRY[name]
+
+
+def create_model(name, **overrides):
+    """Builds the registered model `name`, with `overrides` applied to its
+    preset arguments (data sizes such as `vocabulary_size` go here).
+
+    Example:
+
+    >>> model = rnnzoo.create_model("classifier_lstm_small",
+    ...     vocabulary_size=1000, num_classes=2)
+    """
+    builder, defaults = _entry(name)
+    return builder(**{**defaults, **overrides})
+
+
+def model_preset(name):
+    """The builder and preset arguments registered under `name`."""
+    builder, defaults = _entry(name)
+    return builder, dict(defaults)
+
+
+def list_models(pattern="*"):
+    """Sorted names of the registered models matching a glob `pattern`."""
+    return sorted(n for n in _REGISTRY if fnmatch.fnmatchcase(n, pattern))
+
+
+SIZES = {"small": {"units": 64, "num_layers": 1}, "base": {"units": 256, "num_layers": 2}}
+CELL_NAMES = ("elman", "jordan", "lstm", "gru")
+
+for _cell in CELL_NAMES:
+    for _size, _shape in SIZES.items():
+        register_model(f"tagger_{_cell}_{_size}", SequenceTagger, cell=_cell, **_shape)
+        register_model(
+            f"classifier_{_cell}_{_size}", SequenceClassifier, cell=_cell, **_shape
+        )
+        register_model(f"seq2seq_{_cell}_{_size}", Seq2Seq, cell=_cell, **_shape)
+        register_model(
+            f"generator_{_cell}_{_size}", SequenceGenerator, cell=_cell, **_shape
+        )
+    base = SIZES["base"]
+    register_model(
+        f"tagger_{_cell}_bidirectional_base", SequenceTagger, cell=_cell,
+        bidirectional=True, **base,
+    )
+    register_model(
+        f"classifier_{_cell}_bidirectional_base", SequenceClassifier, cell=_cell,
+        bidirectional=True, **base,
+    )
+    register_model(
+        f"seq2seq_{_cell}_attention_base", Seq2Seq, cell=_cell,
+        attention="bahdanau", bidirectional=True, **base,
+    )
+    register_model(
+        f"seq2seq_{_cell}_luong_base", Seq2Seq, cell=_cell, attention="luong", **base
+    )
+for _size, _shape in SIZES.items():
+    register_model(f"feedback_jordan_{_size}", OutputFeedbackRNN, cell="jordan", **_shape)
+register_model(
+    "feedback_jordan_window16_base", OutputFeedbackRNN, cell="jordan",
+    feedback_window=16, **SIZES["base"],
+)
