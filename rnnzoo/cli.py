@@ -1,30 +1,199 @@
 """The `rnnzoo` command."""
 
 import argparse
+import os
 import sys
+import traceback
+
+USAGE_ERROR = 2
+
+
+class UsageError(Exception):
+    """A mistake in the command line: message, no traceback, exit 2."""
+
+
+def add_setting_flags(parser):
+    from rnnzoo.recipe import SETTINGS
+
+    group = parser.add_argument_group("recipe settings (override the recipe)")
+    for name, setting in SETTINGS.items():
+        flag = "--" + name.replace("_", "-")
+        if setting.kind is bool:
+            group.add_argument(flag, dest=name, action="store_true", default=None,
+                               help=setting.help)
+        else:
+            metavar = "|".join(setting.choices) if setting.choices else setting.kind.__name__.upper()
+            group.add_argument(flag, dest=name, default=None, metavar=metavar,
+                               help=setting.help)
+
+
+def settings_from(args):
+    from rnnzoo.recipe import SETTINGS
+    from rnnzoo.recipe import check_settings
+
+    given = {k: getattr(args, k) for k in SETTINGS if getattr(args, k, None) is not None}
+    try:
+        return check_settings(given, "the command line")
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def command_train(args):
+    from rnnzoo.recipe import find_recipe
+
+    return train_recipe(find_recipe(args.recipe), args)
+
+
+def train_recipe(recipe, args):
+    from rnnzoo.recipe import Sweep
+    from rnnzoo.training import run
+    from rnnzoo.training import run_sweep
+
+    verbose = 2 if args.quiet else 1
+    if isinstance(recipe, Sweep):
+        summary = run_sweep(recipe, settings_from(args), verbose=verbose)
+        print(summary["table"])
+        return 0
+    result = run(recipe, settings_from(args), verbose=verbose)
+    print_test_metrics(result.run_dir, result.metrics.get("test", {}))
+    return 0
+
+
+def print_test_metrics(run_dir, test):
+    print(f"run folder: {run_dir}")
+    for key, value in sorted(test.items()):
+        if isinstance(value, float):
+            value = f"{value:.4f}"
+        print(f"test {key}: {value}")
+
+
+def command_list(args):
+    if args.what == "models":
+        import rnnzoo
+
+        names = rnnzoo.list_models(args.pattern)
+    elif args.what == "recipes":
+        from rnnzoo.recipe import find_recipe
+        from rnnzoo.recipe import recipe_names
+
+        names = [f"{n:24s} {find_recipe(n).description}" for n in recipe_names()]
+    else:
+        from rnnzoo import data
+
+        names = data.list_datasets()
+    print("\n".join(names))
+    return 0
+
+
+def command_evaluate(args):
+    from rnnzoo.commands import evaluate_run
+
+    print_test_metrics(args.run_dir, evaluate_run(args.run_dir))
+    return 0
+
+
+def command_generate(args):
+    from rnnzoo.commands import generate_text
+
+    for text in generate_text(
+        args.run_dir,
+        prompts=args.prompt,
+        condition=args.condition,
+        max_length=args.max_length,
+        temperature=args.temperature,
+        top_k=args.top_k,
+        seed=args.seed,
+    ):
+        print(text)
+    return 0
 
 
 def build_parser():
     from rnnzoo import __version__
+    from rnnzoo.data.cli import add_data_commands
 
     parser = argparse.ArgumentParser(
         prog="rnnzoo",
-        description="Recurrent networks for Keras 3 and TensorFlow.",
+        allow_abbrev=False,
+        description="Recurrent networks for Keras 3 and TensorFlow: train a "
+        "recipe, evaluate a run, generate, prepare data offline.",
     )
-    parser.add_argument(
-        "--version", action="version", version=f"rnnzoo {__version__}"
+    parser.add_argument("--version", action="version", version=f"rnnzoo {__version__}")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    train = commands.add_parser(
+        "train", help="train a recipe (rnnzoo list recipes)", allow_abbrev=False
     )
-    parser.add_subparsers(dest="command", metavar="COMMAND")
+    train.add_argument("recipe", help="recipe name")
+    train.add_argument("--quiet", action="store_true", help="one line per epoch")
+    add_setting_flags(train)
+    train.set_defaults(handler=command_train)
+
+    listing = commands.add_parser("list", help="list models, recipes or datasets")
+    listing.add_argument("what", choices=("models", "recipes", "datasets"))
+    listing.add_argument("--pattern", default="*", help="glob over model names")
+    listing.set_defaults(handler=command_list)
+
+    evaluate = commands.add_parser("evaluate", help="test metrics of a run folder")
+    evaluate.add_argument("run_dir")
+    evaluate.set_defaults(handler=command_evaluate)
+
+    generate = commands.add_parser("generate", help="sample from a generative run")
+    generate.add_argument("run_dir")
+    generate.add_argument("--prompt", action="append", help="text to continue (repeatable)")
+    generate.add_argument("--condition", help="class label of a conditional generator")
+    generate.add_argument("--max-length", type=int, default=200)
+    generate.add_argument("--temperature", type=float, default=0.8)
+    generate.add_argument("--top-k", type=int, default=None)
+    generate.add_argument("--seed", type=int, default=0)
+    generate.set_defaults(handler=command_generate)
+
+    add_data_commands(commands)
     return parser
 
 
 def main(argv=None):
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ logs.
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help()
         return 0
-    return 0
+    if args.command == "data":
+        from rnnzoo.data.cli import run_data_command
+
+        return run_data_command(args)
+    return run_handler(args.handler, args, parser)
+
+
+def run_handler(handler, args, parser):
+    """Runs a command; user mistakes print one line and exit 2."""
+    from rnnzoo.data import DataFileError
+    from rnnzoo.data import DatasetNotAvailableError
+    from rnnzoo.run_folder import RunFolderError
+
+    try:
+        return handler(args)
+    except (UsageError, RunFolderError, DataFileError, DatasetNotAvailableError,
+            FileNotFoundError, ValueError) as error:
+        if args.debug:
+            traceback.print_exc()
+        parser.exit(USAGE_ERROR, f"rnnzoo: error: {error}\n")
+    except FloatingPointError as error:
+        parser.exit(1, f"rnnzoo: error: {error}\n")
+
+
+def train_main(recipe, argv=None):
+    """Entry point of `python recipes/NAME.py [--flags]`."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    parser = argparse.ArgumentParser(prog=os.path.basename(sys.argv[0]),
+                                     description=recipe.description)
+    parser.add_argument("--quiet", action="store_true", help="one line per epoch")
+    parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
+    add_setting_flags(parser)
+    args = parser.parse_args(argv)
+    sys.exit(run_handler(lambda args: train_recipe(recipe, args), args, parser))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,1 @@
+"""Training recipes: one small file each, `rnnzoo train NAME` runs one."""

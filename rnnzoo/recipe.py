@@ -1,0 +1,212 @@
+"""A recipe: declarative settings for one training job, and their checks."""
+
+import dataclasses
+import difflib
+import importlib
+import pkgutil
+from typing import Any
+
+
+@dataclasses.dataclass(frozen=True)
+class Setting:
+    """One overridable setting: its type, its check and its help."""
+
+    kind: type
+    default: Any
+    help: str
+    choices: tuple = ()
+    minimum: float | None = None
+    exclusive_minimum: bool = False
+
+
+def _positive_int(help, default=None):
+    return Setting(int, default, help, minimum=1)
+
+
+SETTINGS = {
+    # Data.
+    "dataset": Setting(str, None, "TFDS or built-in dataset name"),
+    "data": Setting(str, None, "train on this file of the recipe's kind instead"),
+    "eval_data": Setting(str, None, "validation/test file(s) for --data, comma-separated"),
+    "tokens": Setting(str, None, "token unit of text files", choices=("char", "word")),
+    "max_length": _positive_int("cut sequences to this many tokens"),
+    "length": _positive_int("sequence length T of the long-range tasks"),
+    "data_dir": Setting(str, None, "TFDS data directory"),
+    "manual_dir": Setting(str, None, "TFDS manual directory (offline source files)"),
+    "smoke": Setting(bool, False, "tiny data and one short epoch, in seconds"),
+    # Model.
+    "model": Setting(str, None, "registered model preset (rnnzoo list models)"),
+    "cell": Setting(str, None, "recurrent cell", choices=("elman", "jordan", "lstm", "gru")),
+    "units": _positive_int("recurrent units per layer"),
+    "num_layers": _positive_int("stacked recurrent layers"),
+    "dropout": Setting(float, None, "dropout rate in [0, 1)", minimum=0.0),
+    # Training.
+    "epochs": _positive_int("training epochs", 10),
+    "batch_size": _positive_int("global batch size", 64),
+    "learning_rate": Setting(float, 1e-3, "Adam learning rate", minimum=0.0, exclusive_minimum=True),
+    "clipnorm": Setting(float, 1.0, "gradient-norm clipping", minimum=0.0, exclusive_minimum=True),
+    "steps_per_epoch": _positive_int("limit training batches per epoch"),
+    "seed": Setting(int, 0, "random seed"),
+    "output_dir": Setting(str, "runs", "folder of run folders"),
+    "run_dir": Setting(str, None, "run folder (default OUTPUT_DIR/RECIPE)"),
+    # Sweeps (long_range).
+    "cells": Setting(str, None, "comma-separated cells of a sweep"),
+    "lengths": Setting(str, None, "comma-separated lengths T of a sweep"),
+    # Evaluation and generation.
+    "decode_method": Setting(str, "greedy", "decoding of seq2seq", choices=("greedy", "beam")),
+    "beam_width": _positive_int("beams of beam search", 4),
+    "length_penalty": Setting(float, 0.6, "GNMT length-penalty alpha of beam search", minimum=0.0),
+    "max_decode_length": _positive_int("longest generated sequence", 100),
+    "eval_examples": _positive_int("test examples decoded for generated metrics", 1000),
+    "sample_length": _positive_int("characters/words sampled after training", 300),
+    "temperature": Setting(float, 0.8, "sampling temperature", minimum=0.0),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """What one training job trains, on what, with which settings.
+
+    A recipe holds no logic: `rnnzoo.training.run` executes it, and every
+    entry of `settings` (see `SETTINGS`) can be overridden from the command
+    line. `model_config` holds further constructor arguments of the model
+    (`attention`, `bidirectional`, `pooling`...), `dataset_config` further
+    arguments of `rnnzoo.data.load` (`digits`, `length`...).
+
+    Args:
+        name: the recipe's name (`rnnzoo train NAME`).
+        task: the task kind of its data (`rnnzoo.data.TASKS`), which also
+            decides the kind of user files `--data` takes.
+        settings: values of `SETTINGS` entries; the rest take defaults.
+        model_config: extra model constructor arguments.
+        dataset_config: extra dataset arguments.
+        metrics: extra test metrics: `"exact_match"`, `"bleu"`, `"f1"`,
+            `"samples"`.
+        smoke: settings used with `--smoke` (tiny, fast).
+        description: one line for `rnnzoo list recipes`.
+    """
+
+    name: str
+    task: str
+    settings: dict
+    model_config: dict = dataclasses.field(default_factory=dict)
+    dataset_config: dict = dataclasses.field(default_factory=dict)
+    metrics: tuple = ()
+    smoke: dict = dataclasses.field(default_factory=dict)
+    description: str = ""
+
+    def __post_init__(self):
+        check_settings(self.settings, f"recipe {self.name!r}")
+        check_settings(self.smoke, f"recipe {self.name!r} (smoke)")
+
+
+def suggest(name, names):
+    """`" Did you mean 'x'?"` for the closest of `names`, or `""`."""
+    close = difflib.get_close_matches(name, list(names), n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def check_value(name, value):
+    """Returns `value` converted to the setting's type, or raises a
+    `ValueError` naming the setting and what it expects."""
+    if name not in SETTINGS:
+        raise ValueError(f"Unknown setting {name!r}.{suggest(name, SETTINGS)}")
+    setting = SETTINGS[name]
+    if value is None:
+        return None
+    kind = setting.kind
+    try:
+        if kind is bool:
+            if isinstance(value, str):
+                if value.lower() not in ("true", "false", "1", "0", "yes", "no"):
+                    raise ValueError
+                value = value.lower() in ("true", "1", "yes")
+            elif not isinstance(value, bool):
+                raise ValueError
+        elif kind is int:
+            if isinstance(value, bool) or float(value) != int(float(value)):
+                raise ValueError
+            value = int(float(value))
+        else:
+            value = kind(value)
+    except (TypeError, ValueError):
+        raise ValueError(
+            f"Setting `{name}` expects {kind.__name__}; received {value!r}."
+        ) from None
+    if setting.choices and value not in setting.choices:
+        raise ValueError(
+            f"Setting `{name}` must be one of {list(setting.choices)}; "
+            f"received {value!r}.{suggest(str(value), setting.choices)}"
+        )
+    if setting.minimum is not None:
+        low = setting.minimum
+        bad = value <= low if setting.exclusive_minimum else value < low
+        if bad:
+            sign = ">" if setting.exclusive_minimum else ">="
+            raise ValueError(
+                f"Setting `{name}` must be {sign} {low:g}; received {value!r}."
+            )
+    if name == "dropout" and value >= 1:
+        raise ValueError(f"Setting `dropout` must be < 1; received {value!r}.")
+    return value
+
+
+def check_settings(settings, where="settings"):
+    """Checks every entry of a settings dict; returns the converted dict."""
+    checked = {}
+    for name, value in settings.items():
+        try:
+            checked[name] = check_value(name, value)
+        except ValueError as error:
+            raise ValueError(f"In {where}: {error}") from None
+    return checked
+
+
+def resolve(recipe, overrides=None):
+    """The complete settings of a run: defaults, then the recipe's, then
+    the smoke settings when `smoke` is on, then `overrides`."""
+    overrides = check_settings(
+        {k: v for k, v in (overrides or {}).items() if v is not None}
+    )
+    settings = {name: setting.default for name, setting in SETTINGS.items()}
+    settings.update(recipe.settings)
+    if overrides.get("smoke", recipe.settings.get("smoke")):
+        settings.update(recipe.smoke)
+    settings.update(overrides)
+    return settings
+
+
+@dataclasses.dataclass(frozen=True)
+class Sweep:
+    """A grid of runs of other recipes: every recipe x cell x length.
+
+    `rnnzoo train NAME` runs each combination into `RUN_DIR/<recipe>-<cell>-
+    T<length>/` (resuming finished and interrupted ones) and writes the
+    table of their test metrics to `RUN_DIR/summary.json`. `--cells` and
+    `--lengths` override the grid; other settings apply to every run.
+    """
+
+    name: str
+    recipes: tuple
+    cells: tuple
+    lengths: tuple
+    settings: dict = dataclasses.field(default_factory=dict)
+    description: str = ""
+
+
+def recipe_names():
+    """Names of the recipes shipped in `rnnzoo.recipes`."""
+    import rnnzoo.recipes
+
+    return sorted(m.name for m in pkgutil.iter_modules(rnnzoo.recipes.__path__))
+
+
+def find_recipe(name):
+    """The `Recipe` (or `Sweep`) named `name`."""
+    names = recipe_names()
+    if name not in names:
+        raise ValueError(
+            f"Unknown recipe {name!r}.{suggest(str(name), names)} "
+            "`rnnzoo list recipes` lists them."
+        )
+    return importlib.import_module(f"rnnzoo.recipes.{name}").RECIPE
