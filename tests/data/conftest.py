@@ -1,4 +1,4 @@
-"""Fixtures of the data tests: no network, a shared TFDS folder for builders."""
+"""Fixtures of the data tests: a shared TFDS folder for the builders."""
 
 import pathlib
 
@@ -11,12 +11,6 @@ tfds.disable_progress_bar()
 
 #: The real data of the development machines, beside the project root.
 SHARED_DATA = pathlib.Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-
-
-@pytest.fixture(autouse=True)
-def no_network(monkeypatch):
-    """No data test may reach the network: rnnzoo treats it as absent."""
-    monkeypatch.setenv("RNNZOO_OFFLINE", "1")
 
 
 @pytest.fixture(scope="session")
