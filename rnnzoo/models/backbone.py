@@ -133,17 +133,6 @@ def step_through(layers, x, states):
     return x, new_states
 
 
-def run_through(layers, x, states=None):
-    """A whole sequence through a stack of layers built with
-    `return_state=True`; returns the top output and every layer's states."""
-    new_states = []
-    for i, layer in enumerate(layers):
-        initial = None if states is None else states[i]
-        x, *state = layer(x, initial_state=initial)
-        new_states.append(state)
-    return x, new_states
-
-
 def default_optimizer(learning_rate=1e-3, clipnorm=1.0):
     """Adam with gradient-norm clipping, the remedy for exploding gradients."""
     return keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm)

@@ -225,3 +225,30 @@ def beam_search(
     scores = ops.take(ops.reshape(scores, (-1,)), best, axis=0)
     aux_buffer = ops.take(aux_buffer, best, axis=0) if has_aux else None
     return tokens, scores, aux_buffer
+
+
+def prime(step_fn, state, prompt):
+    """Feeds a right-padded prompt through `step_fn`, all but each row's
+    last token; returns `(state, last tokens)` to start decoding from.
+
+    Padding (id 0) leaves a row's state unchanged, so prompts of different
+    lengths share a batch; an empty row starts from token 0.
+    """
+    prompt = ops.cast(prompt, "int32")
+    prompt = ops.concatenate([prompt, ops.zeros_like(prompt[:, :1])], axis=1)
+    lengths = ops.sum(ops.cast(prompt != 0, "int32"), axis=1)
+    last = ops.take_along_axis(prompt, ops.maximum(lengths - 1, 0)[:, None], 1)[:, 0]
+
+    def body(t, state):
+        _, new_state, _ = step_fn(ops.take(prompt, t, axis=1), state)
+        keep = t < lengths - 1
+        return keras.tree.map_structure(
+            lambda new, old: ops.where(
+                ops.reshape(keep, (-1,) + (1,) * (len(old.shape) - 1)), new, old
+            ),
+            new_state,
+            state,
+        )
+
+    state = ops.fori_loop(0, ops.shape(prompt)[1] - 1, body, state)
+    return state, last

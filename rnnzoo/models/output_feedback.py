@@ -274,33 +274,31 @@ class OutputFeedbackRNN(PatternModel):
             )
         return ops.convert_to_tensor(inputs, self.compute_dtype)
 
-    def _window(self, prompt):
+    def _window(self, prompt, categorical):
         """The state after a prompt: its last `feedback_window` outputs,
-        newest first (zeros before the start)."""
+        newest first, zeros before the start. Categorical prompts may be
+        right-padded with 0."""
         k = self._constructor_config["feedback_window"]
-        return [
-            prompt[:, -j] if j <= prompt.shape[1] else ops.zeros_like(prompt[:, 0])
-            for j in range(1, k + 1)
-        ]
+        batch, steps = ops.shape(prompt)[0], ops.shape(prompt)[1]
+        if categorical:
+            lengths = ops.sum(ops.cast(prompt != 0, "int32"), axis=1)
+        else:
+            lengths = ops.full((batch,), steps, "int32")
+        padded = ops.concatenate([ops.zeros_like(prompt[:, :1])] * k + [prompt], 1)
+        window = []
+        for j in range(1, k + 1):
+            index = ops.reshape(lengths + k - j, (-1,) + (1,) * (len(prompt.shape) - 1))
+            window.append(ops.take_along_axis(padded, index, axis=1)[:, 0])
+        return window
 
-    def generate(
-        self, prompt, max_length=100, temperature=1.0, top_k=None, seed=0,
-        end_id=None, inputs=None,
-    ):
-        """Free-running generation for categorical outputs.
-
-        Each new token is fed back as the next step's previous output.
-        `prompt` is an int array `(batch, length >= 1)` of outputs so far;
-        `inputs` gives the external input for the `max_length` new steps
-        when the model has one. Returns the new ids `(batch, max_length)`
-        as NumPy (greedy with `temperature=0`).
-        """
+    def sample_tokens(self, prompt, max_length=100, temperature=1.0, top_k=None,
+                      seed=0, end_id=None, inputs=None):
+        """Traceable `generate`: returns the new ids as a tensor."""
         if self._constructor_config["num_classes"] is None:
             raise ValueError("`generate` is for categorical outputs; use `forecast`.")
         layer = self.get_layer("output_feedback")
         external = self._external(inputs)
-        prompt = ops.convert_to_tensor(prompt, "int32")
-        window = self._window(prompt)
+        window = self._window(ops.convert_to_tensor(prompt, "int32"), True)
 
         def step(tokens, state):
             taps, t = state
@@ -313,7 +311,21 @@ class OutputFeedbackRNN(PatternModel):
             step, (window[1:], 0), window[0], max_length, end_id,
             temperature, top_k, seed,
         )
-        return ops.convert_to_numpy(tokens)
+        return tokens
+
+    def generate(self, prompt, max_length=100, temperature=1.0, top_k=None,
+                 seed=0, end_id=None, inputs=None):
+        """Free-running generation for categorical outputs.
+
+        Each new token is fed back as the next step's previous output.
+        `prompt` is an int array `(batch, length)` of outputs so far,
+        right-padded with 0; `inputs` gives the external input for the
+        `max_length` new steps when the model has one. Returns the new ids
+        `(batch, max_length)` as NumPy (greedy with `temperature=0`).
+        """
+        return ops.convert_to_numpy(
+            self.sample_tokens(prompt, max_length, temperature, top_k, seed, end_id, inputs)
+        )
 
     def forecast(self, prompt, steps, inputs=None):
         """Free-running forecast for real-valued outputs.
@@ -322,15 +334,20 @@ class OutputFeedbackRNN(PatternModel):
         returns the next `steps` values `(batch, steps, output_dim)` as
         NumPy, each fed back to predict the next.
         """
+        return ops.convert_to_numpy(self.forecast_values(prompt, steps, inputs))
+
+    def forecast_values(self, prompt, steps, inputs=None):
+        """Traceable `forecast`: returns the values as a tensor."""
         if self._constructor_config["output_dim"] is None:
             raise ValueError("`forecast` is for real-valued outputs; use `generate`.")
         layer = self.get_layer("output_feedback")
         external = self._external(inputs)
-        window = self._window(ops.convert_to_tensor(prompt, self.compute_dtype))
+        prompt = ops.convert_to_tensor(prompt, self.compute_dtype)
+        window = self._window(prompt, False)
         outputs = []
         for t in range(steps):
             x_t = None if external is None else external[:, t]
             y = layer.step(window[0], window[1:], x_t)
             outputs.append(y)
             window = [y] + window[:-1]
-        return ops.convert_to_numpy(ops.stack(outputs, axis=1))
+        return ops.stack(outputs, axis=1)

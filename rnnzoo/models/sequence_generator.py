@@ -12,7 +12,6 @@ from rnnzoo.models.backbone import embed
 from rnnzoo.models.backbone import initial_states
 from rnnzoo.models.backbone import layers_named
 from rnnzoo.models.backbone import recurrent_stack
-from rnnzoo.models.backbone import run_through
 from rnnzoo.models.backbone import step_through
 
 
@@ -182,6 +181,34 @@ class SequenceGenerator(PatternModel):
         x, states = step_through(layers, x, states)
         return self.get_layer("logits")(x), states, None
 
+    def sample_tokens(self, condition=None, max_length=100, temperature=1.0,
+                      top_k=None, seed=0, prompt=None, batch_size=1):
+        """Traceable `generate`: returns the new ids as a tensor."""
+        config = self._constructor_config
+        if config["start_id"] is None:
+            raise ValueError("`generate` needs `start_id`: pass it when creating the model.")
+        c = self._condition_vector(condition)
+        layers = layers_named(self, "recurrent", config["num_layers"])
+        if c is not None:
+            batch = ops.shape(c)[0]
+            states = [
+                [self.get_layer(f"initial_state_{i}_{k}")(c) for k in range(len(s))]
+                for i, s in enumerate(initial_states(layers, 1), 1)
+            ]
+        else:
+            batch = batch_size if prompt is None else ops.shape(prompt)[0]
+            states = initial_states(layers, batch)
+        start = ops.full((batch, 1), config["start_id"], "int32")
+        if prompt is not None:
+            start = ops.concatenate([start, ops.convert_to_tensor(prompt, "int32")], 1)
+        step = lambda tokens, s: self.decode_step(tokens, s, c)  # noqa: E731
+        states, last = decoding.prime(step, states, start)
+        tokens, _, _ = decoding.sample(
+            step, states, last, max_length, config["end_id"], temperature,
+            top_k, seed,
+        )
+        return tokens
+
     def generate(
         self,
         condition=None,
@@ -202,7 +229,7 @@ class SequenceGenerator(PatternModel):
             top_k: Optional int, sample among the likeliest `top_k` tokens.
             seed: Int seed of the sampling (random when `None`).
             prompt: Optional int array `(batch, length)` that the sequences
-                start with (after `start_id`).
+                start with (after `start_id`), right-padded with 0.
             batch_size: Number of sequences of an unconditional model
                 without a prompt.
 
@@ -210,33 +237,10 @@ class SequenceGenerator(PatternModel):
             The new token ids `(batch, max_length)` as NumPy, `end_id` kept
             and 0 after it.
         """
-        config = self._constructor_config
-        if config["start_id"] is None:
-            raise ValueError("`generate` needs `start_id`: pass it when creating the model.")
         if seed is None:
             seed = int(np.random.randint(0, 2**31 - 1))
-        c = self._condition_vector(condition)
-        layers = layers_named(self, "recurrent", config["num_layers"])
-        if c is not None:
-            batch = ops.shape(c)[0]
-            states = [
-                [self.get_layer(f"initial_state_{i}_{k}")(c) for k in range(len(s))]
-                for i, s in enumerate(initial_states(layers, 1), 1)
-            ]
-        else:
-            batch = batch_size if prompt is None else np.shape(prompt)[0]
-            states = initial_states(layers, batch)
-        start = ops.full((batch, 1), config["start_id"], "int32")
-        if prompt is not None:
-            start = ops.concatenate([start, ops.convert_to_tensor(prompt, "int32")], 1)
-        if start.shape[1] > 1:
-            x = self.get_layer("target_ids_embedding")(start[:, :-1])
-            if c is not None:
-                x = self.get_layer("condition_feed")(x, c)
-            _, states = run_through(layers, x, states)
-        step = lambda tokens, s: self.decode_step(tokens, s, c)  # noqa: E731
-        tokens, _, _ = decoding.sample(
-            step, states, start[:, -1], max_length, config["end_id"],
-            temperature, top_k, seed,
+        return ops.convert_to_numpy(
+            self.sample_tokens(
+                condition, max_length, temperature, top_k, seed, prompt, batch_size
+            )
         )
-        return ops.convert_to_numpy(tokens)

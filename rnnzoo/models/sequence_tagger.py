@@ -11,7 +11,6 @@ from rnnzoo.models.backbone import embed
 from rnnzoo.models.backbone import initial_states
 from rnnzoo.models.backbone import layers_named
 from rnnzoo.models.backbone import recurrent_stack
-from rnnzoo.models.backbone import run_through
 from rnnzoo.models.backbone import sequence_input
 from rnnzoo.models.backbone import step_through
 
@@ -114,14 +113,9 @@ class SequenceTagger(PatternModel):
         x, states = step_through(self._recurrent_layers(), x, states)
         return self.get_layer("logits")(x), states, None
 
-    def generate(self, prompt, max_length=100, temperature=1.0, top_k=None, seed=0, end_id=None):
-        """Samples a continuation of each prompt, feeding samples back.
-
-        For a language model (`num_tags == vocabulary_size`, unidirectional,
-        token inputs). `prompt` is an int array `(batch, length)` without
-        padding. Returns the `(batch, max_length)` new token ids as NumPy
-        (greedy with `temperature=0`).
-        """
+    def sample_tokens(self, prompt, max_length=100, temperature=1.0, top_k=None,
+                      seed=0, end_id=None):
+        """Traceable `generate`: returns the new ids as a tensor."""
         config = self._constructor_config
         if config["bidirectional"] or config["vocabulary_size"] != config["num_tags"]:
             raise ValueError(
@@ -129,14 +123,23 @@ class SequenceTagger(PatternModel):
                 "`num_tags == vocabulary_size`."
             )
         prompt = ops.convert_to_tensor(prompt, "int32")
-        layers = self._recurrent_layers()
-        x = self.get_layer("token_ids_embedding")(prompt[:, :-1])
-        if prompt.shape[1] > 1:
-            _, states = run_through(layers, x)
-        else:
-            states = initial_states(layers, ops.shape(prompt)[0])
+        states = initial_states(self._recurrent_layers(), ops.shape(prompt)[0])
+        states, last = decoding.prime(self.decode_step, states, prompt)
         tokens, _, _ = decoding.sample(
-            self.decode_step, states, prompt[:, -1], max_length, end_id,
-            temperature, top_k, seed,
+            self.decode_step, states, last, max_length, end_id, temperature,
+            top_k, seed,
         )
-        return ops.convert_to_numpy(tokens)
+        return tokens
+
+    def generate(self, prompt, max_length=100, temperature=1.0, top_k=None,
+                 seed=0, end_id=None):
+        """Samples a continuation of each prompt, feeding samples back.
+
+        For a language model (`num_tags == vocabulary_size`, unidirectional,
+        token inputs). `prompt` is an int array `(batch, length)`,
+        right-padded with 0. Returns the `(batch, max_length)` new token ids
+        as NumPy (greedy with `temperature=0`).
+        """
+        return ops.convert_to_numpy(
+            self.sample_tokens(prompt, max_length, temperature, top_k, seed, end_id)
+        )
