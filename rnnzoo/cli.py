@@ -56,7 +56,20 @@ def train_recipe(recipe, args):
         return 0
     result = run(recipe, settings_from(args), verbose=verbose)
     print_test_metrics(result.run_dir, result.metrics.get("test", {}))
+    if args.export is not None:
+        from rnnzoo.export import export_run
+
+        path = export_run(result.run_dir, name=args.export or None, base_dir=args.base_dir)
+        print(f"exported: {path}")
     return 0
+
+
+def add_train_flags(parser):
+    parser.add_argument("--quiet", action="store_true", help="one line per epoch")
+    parser.add_argument("--export", nargs="?", const="", metavar="NAME",
+                        help="export the trained model for TF Serving (default name: the recipe)")
+    parser.add_argument("--base-dir", default="saved_models", help="folder of exports")
+    add_setting_flags(parser)
 
 
 def print_test_metrics(run_dir, test):
@@ -108,6 +121,34 @@ def command_generate(args):
     return 0
 
 
+def command_export(args):
+    from rnnzoo.export import export_run
+    from rnnzoo.export import serving_config
+
+    if args.run_dir:
+        path = export_run(args.run_dir, name=args.name, base_dir=args.base_dir,
+                          version=args.version, overwrite=args.overwrite)
+        print(f"exported: {path}")
+    if args.serving_config:
+        print(f"TF Serving config: {serving_config(args.base_dir)}")
+    if not (args.run_dir or args.serving_config):
+        raise UsageError("Give a RUN_DIR to export, or --serving-config.")
+    return 0
+
+
+def command_predict(args):
+    import json
+
+    from rnnzoo.predict import predict
+
+    instances = list(args.inputs)
+    if not instances:
+        instances = [json.loads(line) for line in sys.stdin if line.strip()]
+    for row in predict(args.model_dir, instances, args.version):
+        print(json.dumps(row, ensure_ascii=False))
+    return 0
+
+
 def build_parser():
     from rnnzoo import __version__
     from rnnzoo.data.cli import add_data_commands
@@ -126,8 +167,7 @@ def build_parser():
         "train", help="train a recipe (rnnzoo list recipes)", allow_abbrev=False
     )
     train.add_argument("recipe", help="recipe name")
-    train.add_argument("--quiet", action="store_true", help="one line per epoch")
-    add_setting_flags(train)
+    add_train_flags(train)
     train.set_defaults(handler=command_train)
 
     listing = commands.add_parser("list", help="list models, recipes or datasets")
@@ -149,12 +189,27 @@ def build_parser():
     generate.add_argument("--seed", type=int, default=0)
     generate.set_defaults(handler=command_generate)
 
+    export = commands.add_parser("export", help="export a run for TF Serving")
+    export.add_argument("run_dir", nargs="?", help="a finished run folder")
+    export.add_argument("--name", help="model name on the server (default: the recipe)")
+    export.add_argument("--version", type=int, help="version number (default: next free)")
+    export.add_argument("--base-dir", default="saved_models", help="folder of exports")
+    export.add_argument("--overwrite", action="store_true", help="replace that version")
+    export.add_argument("--serving-config", action="store_true",
+                        help="write BASE_DIR/models.config for tensorflow_model_server")
+    export.set_defaults(handler=command_export)
+
+    predict = commands.add_parser("predict", help="run an export with plain TensorFlow")
+    predict.add_argument("model_dir", help="saved_models/NAME")
+    predict.add_argument("inputs", nargs="*", help="inputs (default: JSON lines on stdin)")
+    predict.add_argument("--version", type=int)
+    predict.set_defaults(handler=command_predict)
+
     add_data_commands(commands)
     return parser
 
 
 def main(argv=None):
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's C++ logs.
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -173,9 +228,11 @@ def run_handler(handler, args, parser):
     from rnnzoo.data import DatasetNotAvailableError
     from rnnzoo.run_folder import RunFolderError
 
+    from rnnzoo.export import ExportError
+
     try:
         return handler(args)
-    except (UsageError, RunFolderError, DataFileError, DatasetNotAvailableError,
+    except (UsageError, RunFolderError, ExportError, DataFileError, DatasetNotAvailableError,
             FileNotFoundError, ValueError) as error:
         if args.debug:
             traceback.print_exc()
@@ -186,12 +243,10 @@ def run_handler(handler, args, parser):
 
 def train_main(recipe, argv=None):
     """Entry point of `python recipes/NAME.py [--flags]`."""
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     parser = argparse.ArgumentParser(prog=os.path.basename(sys.argv[0]),
                                      description=recipe.description)
-    parser.add_argument("--quiet", action="store_true", help="one line per epoch")
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
-    add_setting_flags(parser)
+    add_train_flags(parser)
     args = parser.parse_args(argv)
     sys.exit(run_handler(lambda args: train_recipe(recipe, args), args, parser))
 

@@ -29,6 +29,10 @@ class RunFiles:
 
         self.vectorizers = load_vectorizers(os.path.join(run_dir, "vectorizers.json"))
 
+    def metrics(self):
+        path = os.path.join(self.run_dir, "metrics.json")
+        return read_json(path) if os.path.exists(path) else {}
+
     @property
     def separator(self):
         tokens = self.config["settings"].get("tokens")
@@ -81,12 +85,12 @@ def generate_text(run_dir, prompts=None, condition=None, max_length=200,
         end = model.get_config()["end_id"]
         results = []
         for prompt in prompts:
-            ids = files.ids("target", [prompt]) if prompt else None
+            ids = files.ids("tokens", [prompt]) if prompt else None
             tokens = model.generate(
                 np.array([labels.index(condition)]), max_length=max_length,
                 temperature=temperature, top_k=top_k, seed=seed, prompt=ids,
             )
-            text = files.text("target", tokens[0], end)
+            text = files.text("tokens", tokens[0], end)
             results.append(join(prompt, text, files.separator))
         return results
     if task != "language_model":

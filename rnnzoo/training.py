@@ -1,6 +1,7 @@
 """The training engine: runs a `Recipe` and leaves a run folder."""
 
 import dataclasses
+import math
 import os
 
 import keras
@@ -120,12 +121,26 @@ def model_arguments(recipe, settings, task_data):
     return model_class, arguments
 
 
-def run_config(recipe, settings, model_class, model_kwargs):
+def data_facts(task_data):
+    """What serving needs to know of the data beyond its vectorizers."""
+    return {
+        "task": task_data.task,
+        "label_names": task_data.label_names,
+        "tokens": task_data.info.get("tokens"),
+        "start_id": task_data.start_id,
+        "end_id": task_data.end_id,
+        "mean": task_data.mean,
+        "std": task_data.std,
+    }
+
+
+def run_config(recipe, settings, model_class, model_kwargs, task_data):
     """The run's resolved configuration, saved as `config.json`."""
     return {
         "recipe": recipe.name,
         "task": recipe.task,
         "settings": settings,
+        "data": data_facts(task_data),
         "dataset_config": recipe.dataset_config,
         "model_class": model_class.__name__,
         "model_config": model_kwargs,
@@ -174,6 +189,15 @@ def save_model(model, path):
     os.replace(tmp, path)
 
 
+def learning_rate_schedule(settings):
+    """The learning rate of each epoch: a function of the epoch alone, so a
+    resumed run follows the same schedule."""
+    base, epochs = settings["learning_rate"], settings["epochs"]
+    if settings["lr_schedule"] == "cosine":
+        return lambda epoch: base * 0.5 * (1.0 + math.cos(math.pi * epoch / epochs))
+    return lambda epoch: base
+
+
 def run(recipe, overrides=None, verbose=1):
     """Trains `recipe` with `overrides` of its settings; returns a `RunResult`.
 
@@ -185,7 +209,7 @@ def run(recipe, overrides=None, verbose=1):
     keras.utils.set_random_seed(settings["seed"])
     task_data = load_data(recipe, settings)
     model_class, model_kwargs = model_arguments(recipe, settings, task_data)
-    config = run_config(recipe, settings, model_class, model_kwargs)
+    config = run_config(recipe, settings, model_class, model_kwargs, task_data)
     with RunFolder(run_directory(recipe, settings)).open(config) as folder:
         model = model_class(**model_kwargs)
         model.compile(
@@ -205,6 +229,7 @@ def run(recipe, overrides=None, verbose=1):
                 initial_epoch=done,
                 steps_per_epoch=settings["steps_per_epoch"],
                 callbacks=[
+                    keras.callbacks.LearningRateScheduler(learning_rate_schedule(settings)),
                     checkpoint,
                     keras.callbacks.TensorBoard(folder.file("logs")),
                 ],

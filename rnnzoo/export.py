@@ -1,0 +1,215 @@
+"""SavedModels that TF Serving loads as they are.
+
+An export is `BASE_DIR/NAME/VERSION/`, a SavedModel with a `serving_default`
+signature that takes raw input (text, or float features) and returns named
+outputs, plus `assets/rnnzoo.json`. It is written into a hidden temporary
+folder beside the versions and renamed into place, so a server polling
+`BASE_DIR/NAME` never sees a half-written version. The graph holds no
+cuDNN op even when exported on a GPU host, so it serves on CPU.
+"""
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import sys
+
+import keras
+
+from rnnzoo import __version__
+from rnnzoo import serving
+
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+class ExportError(ValueError):
+    """An export that cannot be written as asked."""
+
+
+def check_name(name):
+    """Returns `name` if it is a plain folder name, else raises."""
+    if not isinstance(name, str) or not _NAME.match(name) or name in (".", ".."):
+        raise ExportError(
+            f"Argument `name` must be a plain folder name (letters, digits, "
+            f"'.', '_', '-'; not starting with '.'). Received: name={name!r}"
+        )
+    return name
+
+
+def versions(model_dir):
+    """The integer versions already in `model_dir`, sorted."""
+    if not os.path.isdir(model_dir):
+        return []
+    return sorted(int(v) for v in os.listdir(model_dir) if v.isdigit())
+
+
+def _all_layers(layer):
+    """`layer` and every layer inside it (models, Bidirectional wrappers)."""
+    found = [layer]
+    inner = list(getattr(layer, "layers", []))
+    inner += [getattr(layer, a) for a in ("forward_layer", "backward_layer") if hasattr(layer, a)]
+    for child in inner:
+        found += _all_layers(child)
+    return found
+
+
+@contextlib.contextmanager
+def without_cudnn(model):
+    """Makes every LSTM/GRU layer trace its portable loop, not cuDNN."""
+    layers = [layer for layer in _all_layers(model) if hasattr(layer, "use_cudnn")]
+    saved = [layer.use_cudnn for layer in layers]
+    for layer in layers:
+        layer.use_cudnn = False
+    try:
+        yield
+    finally:
+        for layer, value in zip(layers, saved):
+            layer.use_cudnn = value
+
+
+def export_saved_model(
+    model,
+    name,
+    base_dir="saved_models",
+    version=None,
+    overwrite=False,
+    context=None,
+    metadata=None,
+):
+    """Exports `model` for TF Serving as `base_dir/name/version/`.
+
+    Args:
+        model: an rnnzoo pattern model.
+        name: the model's name on the server: a plain folder name.
+        base_dir: the folder of exported models.
+        version: positive integer; default the next free one.
+        overwrite: whether an existing version may be replaced.
+        context: a `serving.ServingContext` (vectorizers, label names,
+            token unit, decoding settings); default: serve ids as they are.
+        metadata: extra facts for `assets/rnnzoo.json` (recipe, metrics...).
+
+    Returns:
+        The path of the version folder.
+    """
+    if keras.backend.backend() != "tensorflow":
+        raise ExportError("Export writes TensorFlow SavedModels: use KERAS_BACKEND=tensorflow.")
+    check_name(name)
+    model_dir = os.path.join(base_dir, name)
+    existing = versions(model_dir)
+    if version is None:
+        version = (existing[-1] + 1) if existing else 1
+    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
+        raise ExportError(f"Argument `version` must be a positive integer. Received: {version!r}")
+    final = os.path.join(model_dir, str(version))
+    if os.path.exists(final) and not overwrite:
+        raise ExportError(f"{final} exists; pass overwrite=True (--overwrite) to replace it.")
+    context = context or serving.ServingContext()
+    os.makedirs(model_dir, exist_ok=True)
+    tmp = os.path.join(model_dir, f".tmp-{version}-{os.getpid()}")
+    shutil.rmtree(tmp, ignore_errors=True)
+    try:
+        _write(model, context, tmp)
+        _write_assets(tmp, model, context, metadata)
+        if os.path.exists(final):
+            shutil.rmtree(final)
+        os.rename(tmp, final)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return final
+
+
+def _write(model, context, path):
+    import tensorflow as tf
+
+    archive = keras.export.ExportArchive()
+    archive.track(model)
+    for layer in context.vectorizers.values():
+        if not layer.built:  # A lookup layer that was never called.
+            layer(tf.constant(layer.get_vocabulary()[:1]))
+        archive.track(layer)
+    with without_cudnn(model):
+        for endpoint, fn, signature in serving.endpoints(model, context):
+            archive.add_endpoint(endpoint, fn, input_signature=signature)
+        archive.write_out(path, verbose=False)
+
+
+def _write_assets(path, model, context, metadata):
+    import tensorflow as tf
+
+    info = {
+        "model_class": type(model).__name__,
+        "model_config": model.get_config(),
+        "label_names": context.label_names,
+        "tokens": context.tokens,
+        "max_length": context.max_length,
+        "decode": context.decode,
+        "versions": {
+            "rnnzoo": __version__,
+            "tensorflow": tf.__version__,
+            "keras": keras.__version__,
+            "python": sys.version.split()[0],
+        },
+        **(metadata or {}),
+    }
+    os.makedirs(os.path.join(path, "assets"), exist_ok=True)
+    with open(os.path.join(path, "assets", "rnnzoo.json"), "w") as f:
+        json.dump(info, f, indent=2, default=str)
+
+
+def serving_config(base_dir="saved_models"):
+    """Writes `base_dir/models.config` (TF Serving's `--model_config_file`)
+    listing every exported model; returns its path."""
+    names = sorted(
+        n for n in os.listdir(base_dir)
+        if _NAME.match(n) and versions(os.path.join(base_dir, n))
+    )
+    entries = "".join(
+        "  config {\n"
+        f'    name: "{n}"\n'
+        f'    base_path: "{os.path.abspath(os.path.join(base_dir, n))}"\n'
+        '    model_platform: "tensorflow"\n'
+        "  }\n"
+        for n in names
+    )
+    path = os.path.join(base_dir, "models.config")
+    tmp = f"{path}.tmp"
+    with open(tmp, "w") as f:
+        f.write("model_config_list {\n" + entries + "}\n")
+    os.replace(tmp, path)
+    return path
+
+
+def export_run(run_dir, name=None, base_dir="saved_models", version=None, overwrite=False):
+    """Exports the trained model of a run folder, with its vocabularies,
+    labels and held-out metrics."""
+    from rnnzoo.commands import RunFiles
+
+    files = RunFiles(run_dir)
+    settings = files.config["settings"]
+    data_info = files.config.get("data", {})
+    context = serving.ServingContext(
+        vectorizers=files.vectorizers,
+        label_names=data_info.get("label_names"),
+        tokens=settings.get("tokens") or data_info.get("tokens") or "char",
+        max_length=settings.get("max_length") or 500,
+        decode={
+            "method": settings["decode_method"],
+            "beam_width": settings["beam_width"],
+            "length_penalty": settings["length_penalty"],
+            "max_length": settings["max_decode_length"],
+            "temperature": settings["temperature"],
+            "seed": settings["seed"],
+        },
+    )
+    metrics = files.metrics().get("test", {})
+    return export_saved_model(
+        files.model,
+        name or files.config["recipe"],
+        base_dir=base_dir,
+        version=version,
+        overwrite=overwrite,
+        context=context,
+        metadata={"recipe": files.config["recipe"], "test_metrics": metrics,
+                  "vocabulary_size": files.config["model_config"].get("vocabulary_size")},
+    )

@@ -1,0 +1,221 @@
+"""Exports: served by plain TensorFlow exactly as the Keras model computes."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import keras
+import numpy as np
+import pytest
+
+from rnnzoo import models
+from rnnzoo import serving
+from rnnzoo.export import ExportError
+from rnnzoo.export import export_run
+from rnnzoo.export import export_saved_model
+from rnnzoo.export import serving_config
+from rnnzoo.recipe import find_recipe
+from rnnzoo.training import run
+
+pytestmark = pytest.mark.skipif(
+    keras.backend.backend() != "tensorflow", reason="export is TensorFlow"
+)
+
+TEXTS = ["12+34", "", "John lives in Paris", "x" * 5000, "caf\u00e9 \u2603 \U0001F600", "zzzqqq unknownword"]
+INPUTS = {
+    "addition": TEXTS,
+    "imdb_sentiment": TEXTS,
+    "conll_ner": TEXTS,
+    "shakespeare_char": TEXTS,
+    "shakespeare_feedback": TEXTS,
+    "review_generator": ["pos", "neg", "unknown-label"],
+    "adding_problem": np.random.default_rng(0).uniform(size=(3, 7, 2)).tolist(),
+}
+
+BLOCK_RNNZOO = """
+import json, sys
+class Block:
+    def find_spec(self, name, path=None, target=None):
+        if name == "rnnzoo" or name.startswith("rnnzoo."):
+            raise ImportError("rnnzoo may not be imported here")
+sys.meta_path.insert(0, Block())
+import numpy as np
+import tensorflow as tf
+path, feed = sys.argv[1], json.loads(sys.stdin.read())
+fn = tf.saved_model.load(path).signatures["serving_default"]
+(name, spec), = fn.structured_input_signature[1].items()
+value = tf.constant(feed, dtype=spec.dtype)
+outputs = {k: v.numpy() for k, v in fn(**{name: value}).items()}
+def plain(v):
+    return [x.decode("utf-8", "replace") for x in v.ravel()] if v.dtype == object else v.tolist()
+print(json.dumps({k: {"value": plain(v), "shape": v.shape} for k, v in outputs.items()}))
+"""
+
+
+def serve_in_subprocess(path, feed):
+    process = subprocess.run(
+        [sys.executable, "-c", BLOCK_RNNZOO, path],
+        input=json.dumps(feed), capture_output=True, text=True, timeout=300,
+    )
+    assert process.returncode == 0, process.stderr[-3000:]
+    return json.loads(process.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def exports(tmp_path_factory):
+    """Smoke-trained run folders of every pattern, exported."""
+    base = tmp_path_factory.mktemp("export")
+    data_dir = str(base / "tfds")
+    made = {}
+    for name in INPUTS:
+        result = run(
+            find_recipe(name),
+            {"smoke": True, "output_dir": str(base / "runs"), "data_dir": data_dir,
+             "max_decode_length": 12, "sample_length": 10},
+            verbose=0,
+        )
+        made[name] = (result.run_dir, export_run(result.run_dir, base_dir=str(base / "saved")))
+    return made
+
+
+def local_outputs(run_dir, feed):
+    """The serving function run eagerly on the Keras model of a run."""
+    from rnnzoo.commands import RunFiles
+    from rnnzoo.export import export_saved_model  # noqa: F401  (same code path)
+    import tensorflow as tf
+
+    files = RunFiles(run_dir)
+    settings, data = files.config["settings"], files.config["data"]
+    context = serving.ServingContext(
+        vectorizers=files.vectorizers, label_names=data["label_names"],
+        tokens=settings["tokens"] or data["tokens"] or "char",
+        max_length=settings["max_length"] or 500,
+        decode={"method": settings["decode_method"], "beam_width": settings["beam_width"],
+                "length_penalty": settings["length_penalty"],
+                "max_length": settings["max_decode_length"],
+                "temperature": settings["temperature"], "seed": settings["seed"]},
+    )
+    _, fn, signature = serving.endpoints(files.model, context)[0]
+    outputs = fn(tf.constant(feed, dtype=signature[0].dtype))
+    return {k: v.numpy() for k, v in outputs.items()}
+
+
+@pytest.mark.parametrize("name", sorted(INPUTS))
+def test_export_serves_without_rnnzoo_like_the_keras_model(name, exports):
+    run_dir, path = exports[name]
+    feed = INPUTS[name]
+    served = serve_in_subprocess(path, feed)
+    local = local_outputs(run_dir, feed)
+    assert set(served) == set(local)
+    for key, value in local.items():
+        assert tuple(served[key]["shape"]) == value.shape, key
+        if value.dtype == object:
+            assert served[key]["value"] == [v.decode("utf-8", "replace") for v in value.ravel()], key
+        elif value.dtype.kind == "f":
+            np.testing.assert_allclose(served[key]["value"], value, atol=1e-5, err_msg=key)
+        else:
+            np.testing.assert_array_equal(served[key]["value"], value, err_msg=key)
+    assert len(next(iter(served.values()))["shape"]) >= 1
+    info = json.load(open(os.path.join(path, "assets", "rnnzoo.json")))
+    assert info["recipe"] == name and "loss" in info["test_metrics"]
+
+
+def test_classifier_outputs_are_the_models_probabilities(exports):
+    from rnnzoo.commands import RunFiles
+
+    run_dir, path = exports["imdb_sentiment"]
+    files = RunFiles(run_dir)
+    texts = ["a great film", "awful"]
+    ids = serving.text_to_ids(files.vectorizers["tokens"], np.array(texts), 200).numpy()
+    probabilities = keras.ops.softmax(files.model.predict(ids, verbose=0)).numpy()
+    served = serve_in_subprocess(path, texts)
+    np.testing.assert_allclose(served["probabilities"]["value"], probabilities, atol=1e-5)
+    names = files.config["data"]["label_names"]
+    assert served["labels"]["value"] == [names[i] for i in probabilities.argmax(-1)]
+
+
+def test_saved_model_cli_lists_the_named_signature(exports):
+    _, path = exports["addition"]
+    cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
+    out = subprocess.run(
+        [cli, "show", "--dir", path, "--all"], capture_output=True, text=True, timeout=120
+    ).stdout
+    section = out.split("signature_def['serving_default']")[1]
+    for name in ("inputs['text']", "outputs['translation']", "outputs['tokens']", "outputs['scores']"):
+        assert name in section.split("signature_def[")[0]
+
+
+def small_model():
+    model = models.SequenceClassifier(cell="lstm", units=4, num_classes=2, vocabulary_size=10)
+    model.build((None, None))
+    return model
+
+
+def test_versions_increase_and_are_never_overwritten(tmp_path):
+    model = small_model()
+    first = export_saved_model(model, "m", base_dir=str(tmp_path))
+    second = export_saved_model(model, "m", base_dir=str(tmp_path))
+    assert [os.path.basename(first), os.path.basename(second)] == ["1", "2"]
+    with pytest.raises(ExportError, match="exists"):
+        export_saved_model(model, "m", base_dir=str(tmp_path), version=1)
+    export_saved_model(model, "m", base_dir=str(tmp_path), version=1, overwrite=True)
+    assert sorted(os.listdir(tmp_path / "m")) == ["1", "2"]
+    config = open(serving_config(str(tmp_path))).read()
+    assert 'name: "m"' in config and f'base_path: "{tmp_path / "m"}"' in config
+
+
+def test_an_interrupted_export_leaves_no_version(tmp_path, monkeypatch):
+    import rnnzoo.export as export_module
+
+    def fail(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(export_module, "_write_assets", fail)
+    with pytest.raises(KeyboardInterrupt):
+        export_saved_model(small_model(), "m", base_dir=str(tmp_path))
+    assert os.listdir(tmp_path / "m") == []
+
+
+@pytest.mark.parametrize("name", ["..", ".", "", "a/b", "../x", ".hidden", None])
+def test_names_that_are_not_plain_folder_names_are_refused(name, tmp_path):
+    with pytest.raises(ExportError, match="plain folder name"):
+        export_saved_model(small_model(), name, base_dir=str(tmp_path))
+    assert os.listdir(tmp_path) == []
+
+
+def test_no_cudnn_op_even_on_a_gpu_host(tmp_path, monkeypatch):
+    import tensorflow as tf
+    from tensorflow.core.protobuf import saved_model_pb2
+
+    real = tf.config.list_logical_devices
+
+    def fake(device_type=None):
+        if device_type == "GPU":
+            return [tf.config.LogicalDevice("/device:GPU:0", "GPU")]
+        return real(device_type)
+
+    monkeypatch.setattr(tf.config, "list_logical_devices", fake)
+
+    def op_types(path):
+        proto = saved_model_pb2.SavedModel()
+        proto.ParseFromString(open(os.path.join(path, "saved_model.pb"), "rb").read())
+        graph = proto.meta_graphs[0].graph_def
+        ops = {node.op for node in graph.node}
+        for function in graph.library.function:
+            ops |= {node.op for node in function.node_def}
+        return ops
+
+    for bidirectional in (False, True):
+        model = models.SequenceClassifier(
+            cell="lstm", units=4, num_classes=2, vocabulary_size=10,
+            bidirectional=bidirectional,
+        )
+        model.build((None, None))
+        path = export_saved_model(model, f"lstm{int(bidirectional)}", base_dir=str(tmp_path))
+        assert not any(op.startswith("Cudnn") for op in op_types(path))
+    # The trap is real: the same model traced plainly on a "GPU host" has it.
+    fn = tf.function(lambda ids: model(ids))
+    graph = fn.get_concrete_function(tf.TensorSpec((None, None), tf.int32)).graph
+    assert "CudnnRNNV3" in {op.type for op in graph.get_operations()}
