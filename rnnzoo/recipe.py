@@ -49,6 +49,10 @@ SETTINGS = {
                            choices=("constant", "cosine")),
     "steps_per_epoch": _positive_int("limit training batches per epoch"),
     "seed": Setting(int, 0, "random seed"),
+    "strategy": Setting(str, "default", "tf.distribute strategy",
+                        choices=("default", "one_device", "mirrored", "multi_worker", "tpu")),
+    "mixed_precision": Setting(bool, False, "mixed_float16 on GPU, mixed_bfloat16 on CPU/TPU"),
+    "jit_compile": Setting(bool, False, "compile the training step with XLA"),
     "output_dir": Setting(str, "runs", "folder of run folders"),
     "run_dir": Setting(str, None, "run folder (default OUTPUT_DIR/RECIPE)"),
     # Sweeps (long_range).

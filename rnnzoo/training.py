@@ -3,11 +3,14 @@
 import dataclasses
 import math
 import os
+import shutil
+import tempfile
 
 import keras
 
 from rnnzoo import __version__
 from rnnzoo import data as rz_data
+from rnnzoo import distribute
 from rnnzoo import evaluation
 from rnnzoo import models
 from rnnzoo.recipe import resolve
@@ -203,49 +206,77 @@ def run(recipe, overrides=None, verbose=1):
 
     Running the same recipe and settings again resumes from the last
     completed epoch (a finished run is only re-evaluated); a run folder
-    holding another config is refused.
+    holding another config is refused. Under `multi_worker`, only the chief
+    writes the run folder; the other workers write to a temporary folder
+    and resume from the chief's checkpoints.
     """
     settings = resolve(recipe, overrides)
     keras.utils.set_random_seed(settings["seed"])
+    strategy = distribute.make_strategy(settings["strategy"])
     task_data = load_data(recipe, settings)
     model_class, model_kwargs = model_arguments(recipe, settings, task_data)
     config = run_config(recipe, settings, model_class, model_kwargs, task_data)
-    with RunFolder(run_directory(recipe, settings)).open(config) as folder:
+    run_dir = run_directory(recipe, settings)
+    chief = distribute.is_chief()
+    folder_path = run_dir if chief else tempfile.mkdtemp(prefix="rnnzoo-worker-")
+    policy = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(
+        distribute.precision_policy(settings["mixed_precision"], strategy)
+    )
+    try:
+        with RunFolder(folder_path).open(config) as folder:
+            return _train(recipe, settings, strategy, task_data, model_class,
+                          model_kwargs, folder, RunFolder(run_dir), verbose)
+    finally:
+        keras.config.set_dtype_policy(policy)
+        if not chief:
+            shutil.rmtree(folder_path, ignore_errors=True)
+
+
+def _train(recipe, settings, strategy, task_data, model_class, model_kwargs,
+           folder, chief_folder, verbose):
+    with strategy.scope():
         model = model_class(**model_kwargs)
         model.compile(
             optimizer=keras.optimizers.Adam(
                 settings["learning_rate"], clipnorm=settings["clipnorm"]
-            )
+            ),
+            jit_compile=settings["jit_compile"],
         )
-        done, history = folder.restore(model)
-        train = adapt_inputs(model, task_data.train)
-        validation = adapt_inputs(model, task_data.validation)
-        checkpoint = EpochCheckpoint(folder, history)
-        if done < settings["epochs"]:
-            model.fit(
-                train,
-                validation_data=validation,
-                epochs=settings["epochs"],
-                initial_epoch=done,
-                steps_per_epoch=settings["steps_per_epoch"],
-                callbacks=[
-                    keras.callbacks.LearningRateScheduler(learning_rate_schedule(settings)),
-                    checkpoint,
-                    keras.callbacks.TensorBoard(folder.file("logs")),
-                ],
-                verbose=verbose,
-            )
-        if checkpoint.stopped_on_nan:
-            raise FloatingPointError(
-                f"The loss became NaN or infinite in epoch "
-                f"{checkpoint.stopped_on_nan}; training stopped. The last good "
-                f"checkpoint is kept in {folder.checkpoints}."
-            )
-        save_model(model, folder.file("model.keras"))
-        save_vectorizers(folder.file("vectorizers.json"), task_data)
-        test = test_metrics(model, task_data, recipe, settings)
-        folder.write_metrics(test=test, history=checkpoint.history)
-        return RunResult(folder.path, folder.metrics(), model)
+        done, history = chief_folder.restore(model)
+    replicas = strategy.num_replicas_in_sync
+    train, validation = (
+        distribute.shard(distribute.trim_batches(adapt_inputs(model, split), replicas))
+        for split in (task_data.train, task_data.validation)
+    )
+    checkpoint = EpochCheckpoint(folder, history)
+    if done < settings["epochs"]:
+        model.fit(
+            train,
+            validation_data=validation,
+            epochs=settings["epochs"],
+            initial_epoch=done,
+            steps_per_epoch=settings["steps_per_epoch"],
+            callbacks=[
+                keras.callbacks.LearningRateScheduler(learning_rate_schedule(settings)),
+                checkpoint,
+                keras.callbacks.TensorBoard(folder.file("logs")),
+            ],
+            verbose=verbose,
+        )
+    if checkpoint.stopped_on_nan:
+        raise FloatingPointError(
+            f"The loss became NaN or infinite in epoch "
+            f"{checkpoint.stopped_on_nan}; training stopped. The last good "
+            f"checkpoint is kept in {chief_folder.checkpoints}."
+        )
+    save_model(model, folder.file("model.keras"))
+    save_vectorizers(folder.file("vectorizers.json"), task_data)
+    if replicas > 1:  # Every test example, on one device.
+        model = keras.saving.load_model(folder.file("model.keras"), safe_mode=True)
+    test = test_metrics(model, task_data, recipe, settings)
+    folder.write_metrics(test=test, history=checkpoint.history)
+    return RunResult(chief_folder.path, folder.metrics(), model)
 
 
 def _grid(value, default, kind):

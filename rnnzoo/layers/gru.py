@@ -113,11 +113,15 @@ class GRUCell(RecurrentCell):
                 x = x + self.bias
             u = ops.matmul(feedback, self.recurrent_kernel[:, : 2 * units])
         x_z, x_r, x_h = ops.split(x, 3, axis=-1)
+        # One split, not three slices: the gradient of a slice is a padded
+        # full-size tensor, and three of them cost a quarter of the training
+        # step (benchmarks/results/layer_throughput.md).
+        u_z, u_r, *u_h = ops.split(u, 3 if self.reset_after else 2, axis=-1)
         gate = self.recurrent_activation
-        z = gate(x_z + u[:, :units])
-        r = gate(x_r + u[:, units : 2 * units])
+        z = gate(x_z + u_z)
+        r = gate(x_r + u_r)
         if self.reset_after:
-            recurrent_h = r * u[:, 2 * units :]
+            recurrent_h = r * u_h[0]
         else:
             recurrent_h = ops.matmul(
                 r * feedback, self.recurrent_kernel[:, 2 * units :]

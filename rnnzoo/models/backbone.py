@@ -10,6 +10,7 @@ from rnnzoo.layers import GRU
 from rnnzoo.layers import LSTM
 from rnnzoo.layers import Elman
 from rnnzoo.layers import Jordan
+from rnnzoo.distribute import replica_token_share
 from rnnzoo.layers.recurrent import check_positive_int
 from rnnzoo.layers.recurrent import check_rate
 
@@ -133,6 +134,15 @@ def step_through(layers, x, states):
     return x, new_states
 
 
+def input_named(x, name):
+    """The input `name` of a model's inputs `x` (a tensor, list or dict)."""
+    if isinstance(x, dict):
+        return x[name]
+    if isinstance(x, (list, tuple)):
+        return x[0]
+    return x
+
+
 def default_optimizer(learning_rate=1e-3, clipnorm=1.0):
     """Adam with gradient-norm clipping, the remedy for exploding gradients."""
     return keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm)
@@ -148,6 +158,25 @@ class PatternModel(keras.Model):
 
     def default_metrics(self):
         return []
+
+    def sequence_mask(self, x):
+        """Boolean `(batch, steps)` of the target steps the loss counts, or
+        `None` for models with one output per sequence."""
+        return None
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The compiled loss; under `tf.distribute`, a sequence loss is the
+        mean over the real tokens of the whole global batch, not the mean of
+        each replica's means (replicas hold different numbers of tokens)."""
+        loss = super().compute_loss(
+            x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=training
+        )
+        mask = self.sequence_mask(x)
+        share = None if mask is None else replica_token_share(mask)
+        if share is not None:
+            fraction, replicas = share
+            loss = loss * ops.cast(fraction * replicas, loss.dtype)
+        return loss
 
     def compile(self, optimizer=None, loss=None, metrics=None, **kwargs):
         """Like `keras.Model.compile`; what is not given takes the pattern's

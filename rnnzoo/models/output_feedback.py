@@ -8,6 +8,7 @@ from rnnzoo.layers.recurrent import check_positive_int
 from rnnzoo.models import decoding
 from rnnzoo.models.backbone import PatternModel
 from rnnzoo.models.backbone import check_common
+from rnnzoo.models.backbone import input_named
 from rnnzoo.models.backbone import sequence_input
 
 
@@ -247,6 +248,11 @@ class OutputFeedbackRNN(PatternModel):
             "embedding_dim": embedding_dim,
             "input_dim": input_dim,
         }
+
+    def sequence_mask(self, x):
+        if self._constructor_config["num_classes"] is None:
+            return None
+        return ops.not_equal(input_named(x, "previous_targets"), 0)
 
     def default_loss(self):
         if self._constructor_config["num_classes"] is not None:

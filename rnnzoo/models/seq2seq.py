@@ -12,6 +12,7 @@ from rnnzoo.models import decoding
 from rnnzoo.models.backbone import PatternModel
 from rnnzoo.models.backbone import check_choice
 from rnnzoo.models.backbone import check_common
+from rnnzoo.models.backbone import input_named
 from rnnzoo.models.backbone import embed
 from rnnzoo.models.backbone import recurrent_layer
 
@@ -204,6 +205,9 @@ class Seq2Seq(PatternModel):
             "start_id": start_id,
             "end_id": end_id,
         }
+
+    def sequence_mask(self, x):
+        return ops.not_equal(input_named(x, "target_ids"), 0)
 
     def default_loss(self):
         return keras.losses.SparseCategoricalCrossentropy(from_logits=True)

@@ -8,6 +8,7 @@ from rnnzoo.layers.recurrent import check_positive_int
 from rnnzoo.models import decoding
 from rnnzoo.models.backbone import PatternModel
 from rnnzoo.models.backbone import check_common
+from rnnzoo.models.backbone import input_named
 from rnnzoo.models.backbone import embed
 from rnnzoo.models.backbone import initial_states
 from rnnzoo.models.backbone import layers_named
@@ -154,6 +155,9 @@ class SequenceGenerator(PatternModel):
             ]
             for i in range(1, num_layers + 1)
         ]
+
+    def sequence_mask(self, x):
+        return ops.not_equal(input_named(x, "target_ids"), 0)
 
     def default_loss(self):
         return keras.losses.SparseCategoricalCrossentropy(from_logits=True)

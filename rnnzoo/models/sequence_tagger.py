@@ -7,6 +7,7 @@ from rnnzoo.layers.recurrent import check_positive_int
 from rnnzoo.models import decoding
 from rnnzoo.models.backbone import PatternModel
 from rnnzoo.models.backbone import check_common
+from rnnzoo.models.backbone import input_named
 from rnnzoo.models.backbone import embed
 from rnnzoo.models.backbone import initial_states
 from rnnzoo.models.backbone import layers_named
@@ -97,6 +98,11 @@ class SequenceTagger(PatternModel):
             "embedding_dim": embedding_dim,
             "input_dim": input_dim,
         }
+
+    def sequence_mask(self, x):
+        if self._constructor_config["vocabulary_size"] is None:
+            return None
+        return ops.not_equal(input_named(x, "token_ids"), 0)
 
     def default_loss(self):
         return keras.losses.SparseCategoricalCrossentropy(from_logits=True)

@@ -1,0 +1,588 @@
+"""See inside training: gradient flow through time and gradient clipping.
+
+`gradient_flow(model, batch)` measures `||dL/dh_t||`, the gradient of the
+loss with respect to each recurrent layer's hidden state at every step, the
+quantity that vanishes or explodes as it flows back through time (Bengio et
+al. 1994; Pascanu et al. 2013). `GradientFlow` records it during training,
+`GradientNorms` logs each step's gradient norm and how often clipping cut
+it; `diagnostics_callbacks` gives the training engine both.
+
+How: for one call, each recurrent layer gets a zero "probe" `p` of shape
+`(batch, steps, state size)` beside its input sequence, and its cell adds
+`p_t` to the state it computes, `h_t' = h_t + p_t`, both the step's output
+and the state the next step reads. Outputs do not change (p = 0) and
+`dL/dp_t` is exactly the total derivative `dL/dh_t` of back-propagation
+through time, through the layers above and every later step. Masked
+(padding) steps keep the previous state, so their probe gets exactly 0.
+"""
+
+import contextlib
+import math
+import os
+
+import keras
+import numpy as np
+from keras import ops
+
+from rnnzoo.run_folder import read_json
+from rnnzoo.run_folder import write_json
+
+FLOW_FILE = "gradient_flow.json"
+
+
+def recurrent_layers(model):
+    """`[(name, layer)]` of every recurrent layer of `model`, in order.
+
+    A bidirectional layer `name` gives `name/forward` and `name/backward`;
+    the teacher-forced Jordan layer of `OutputFeedbackRNN` gives its hidden
+    layer (no recurrence while teacher forcing: each step only gets its own
+    loss's gradient).
+    """
+    from rnnzoo.models.output_feedback import OutputFeedback
+
+    found = []
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.Bidirectional):
+            found.append((f"{layer.name}/forward", layer.forward_layer))
+            found.append((f"{layer.name}/backward", layer.backward_layer))
+        elif isinstance(layer, (keras.layers.RNN, OutputFeedback)):
+            found.append((layer.name, layer))
+        elif isinstance(layer, keras.Model):
+            found += [(f"{layer.name}/{n}", sub) for n, sub in recurrent_layers(layer)]
+    return found
+
+
+def _state_size(cell):
+    size = cell.state_size
+    return int(size[0] if isinstance(size, (list, tuple)) else size)
+
+
+def _add_probe(value, probe, size):
+    """`value` with `probe` added to its first `size` features."""
+    if value.shape[-1] == size:
+        return value + probe
+    return ops.concatenate([value[..., :size] + probe, value[..., size:]], axis=-1)
+
+
+class _Probes:
+    """Patches a model's recurrent layers for one forward pass: without
+    `values` it notes each layer's probe shape and mask, with `values` it
+    feeds each layer its probe."""
+
+    def __init__(self, model):
+        self.layers = recurrent_layers(model)
+        if not self.layers:
+            raise ValueError(
+                f"Model {model.name!r} has no recurrent layer: no gradient "
+                "flow through time to measure."
+            )
+        self.shapes, self.masks, self.values, self._mask = {}, {}, None, None
+
+    @contextlib.contextmanager
+    def patched(self, values=None):
+        self.values = values
+        undo = []
+        try:
+            for name, layer in self.layers:
+                undo += self._patch(name, layer)
+            yield self
+        finally:
+            for obj, attr, old in reversed(undo):
+                if old is _MISSING:
+                    delattr(obj, attr)
+                else:
+                    setattr(obj, attr, old)
+            self.values = None
+
+    def _set(self, obj, attr, value):
+        old = obj.__dict__.get(attr, _MISSING)
+        setattr(obj, attr, value)
+        return [(obj, attr, old)]
+
+    def _record(self, name, hidden_shape, mask):
+        self.shapes[name] = tuple(int(d) for d in hidden_shape)
+        if mask is not None:
+            mask = np.asarray(ops.convert_to_numpy(mask)).astype(bool)
+            self.masks[name] = mask.reshape(mask.shape[:2])
+
+    def _patch(self, name, layer):
+        if isinstance(layer, keras.layers.RNN):
+            return self._patch_rnn(name, layer)
+        return self._patch_feedback(name, layer)
+
+    def _patch_rnn(self, name, layer):
+        cell, size = layer.cell, _state_size(layer.cell)
+        layer_call, cell_call = layer.call, cell.call
+
+        def call(sequences, *args, **kwargs):
+            if self.values is None:
+                mask = kwargs.get("mask")
+                mask = mask[0] if isinstance(mask, (list, tuple)) else mask
+                self._record(name, tuple(sequences.shape[:2]) + (size,), mask)
+                return layer_call(sequences, *args, **kwargs)
+            probe = ops.cast(self.values[name], sequences.dtype)
+            return layer_call(ops.concatenate([sequences, probe], -1), *args, **kwargs)
+
+        def step(inputs, states, *args, **kwargs):
+            if self.values is None:
+                return cell_call(inputs, states, *args, **kwargs)
+            inputs, probe = inputs[..., :-size], inputs[..., -size:]
+            output, new_states = cell_call(inputs, states, *args, **kwargs)
+            if isinstance(new_states, (list, tuple)):
+                first = _add_probe(new_states[0], ops.cast(probe, new_states[0].dtype), size)
+                new_states = [first] + list(new_states[1:])
+            else:
+                new_states = _add_probe(new_states, ops.cast(probe, new_states.dtype), size)
+            return _add_probe(output, ops.cast(probe, output.dtype), size), new_states
+
+        undo = self._set(layer, "call", call) + self._set(cell, "call", step)
+        if hasattr(layer, "use_cudnn"):  # A fused kernel would bypass the cell.
+            undo += self._set(layer, "use_cudnn", False)
+        return undo
+
+    def _patch_feedback(self, name, layer):
+        cell = layer.cell
+        layer_call, readout = layer.call, cell.readout
+
+        def call(previous, *args, **kwargs):
+            self._mask = layer.compute_mask(previous)
+            return layer_call(previous, *args, **kwargs)
+
+        def probed_readout(hidden):
+            if self.values is None:
+                self._record(name, hidden.shape, self._mask)
+                return readout(hidden)
+            return readout(hidden + ops.cast(self.values[name], hidden.dtype))
+
+        return self._set(layer, "call", call) + self._set(cell, "readout", probed_readout)
+
+
+_MISSING = object()
+
+
+def _unpack(batch):
+    if not isinstance(batch, (list, tuple)) or len(batch) not in (2, 3):
+        raise ValueError(
+            "`batch` must be `(inputs, targets)` or `(inputs, targets, "
+            f"sample_weight)`, as the model takes it. Received: {type(batch)}"
+        )
+    to_numpy = lambda t: None if t is None else np.asarray(t)  # noqa: E731
+    x, y, *weight = keras.tree.map_structure(to_numpy, tuple(batch))
+    return x, y, (weight[0] if weight else None)
+
+
+def _loss_function(model, x, y, weight, loss):
+    if loss is None and getattr(model, "optimizer", None) is None:
+        raise ValueError(
+            "`gradient_flow` needs the model's loss: compile the model or "
+            "pass `loss=fn(y_true, y_pred)`."
+        )
+
+    def compute(y_pred):
+        if loss is not None:
+            return loss(y, y_pred)
+        return model.compute_loss(x, y, y_pred, weight, training=False)
+
+    return compute
+
+
+def _gradients(loss_of, probes):
+    """`{name: dL/dprobe}` as NumPy, on the current Keras backend."""
+    backend = keras.backend.backend()
+    names = list(probes)
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        tensors = [tf.constant(probes[n]) for n in names]
+        with tf.GradientTape() as tape:
+            tape.watch(tensors)
+            value = loss_of(dict(zip(names, tensors)))
+        grads = tape.gradient(value, tensors)
+    elif backend == "jax":
+        import jax
+
+        grads = jax.grad(loss_of)({n: probes[n] for n in names})
+        grads = [grads[n] for n in names]
+    elif backend == "torch":
+        import torch
+
+        tensors = [torch.tensor(probes[n], requires_grad=True) for n in names]
+        value = loss_of(dict(zip(names, tensors)))
+        grads = torch.autograd.grad(value, tensors, allow_unused=True)
+    else:
+        raise NotImplementedError(
+            f"gradient_flow differentiates on TensorFlow, JAX and PyTorch; "
+            f"the Keras backend is {backend!r}."
+        )
+    return {
+        n: np.zeros_like(probes[n]) if g is None else np.asarray(ops.convert_to_numpy(g))
+        for n, g in zip(names, grads)
+    }
+
+
+def gradient_flow_by_layer(model, batch, loss=None, per_example=False):
+    """`||dL/dh_t||` of every recurrent layer: `{name: array (steps,)}`.
+
+    Like `gradient_flow`, one entry per layer of `recurrent_layers(model)`
+    with that layer's own number of steps (encoder and decoder of a
+    `Seq2Seq` differ). With `per_example=True` each array is `(batch,
+    steps)`, before averaging.
+    """
+    x, y, weight = _unpack(batch)
+    compute = _loss_function(model, x, y, weight, loss)
+    probes = _Probes(model)
+    with probes.patched():
+        compute(model(x, training=False))  # Shapes, masks; builds the loss.
+    zeros = {
+        n: np.zeros(s, dtype="float32") for n, s in probes.shapes.items()
+    }
+
+    def loss_of(values):
+        with probes.patched(values):
+            return compute(model(x, training=False))
+
+    grads = _gradients(loss_of, zeros)
+    flows = {}
+    for name, _ in probes.layers:
+        if name not in grads:
+            continue  # A layer this model's call does not use.
+        norms = np.sqrt(np.sum(np.square(grads[name].astype("float64")), axis=-1))
+        mask = probes.masks.get(name)
+        if mask is not None:
+            norms = np.where(mask, norms, 0.0)
+        if per_example:
+            flows[name] = norms
+            continue
+        real = np.ones_like(norms) if mask is None else mask.astype("float64")
+        count = real.sum(axis=0)
+        flows[name] = np.where(count > 0, norms.sum(axis=0) / np.maximum(count, 1), 0.0)
+    return flows
+
+
+def gradient_flow(model, batch, loss=None):
+    """The norm of the loss gradient w.r.t. each hidden state through time.
+
+    Returns a NumPy array `(layers, steps)`: row `i` is layer `i` of
+    `recurrent_layers(model)`, entry `t` is `||dL/dh_t||` (L2 norm over the
+    state's units; the hidden state `h_t` is the output that recurs: `h_t`
+    of Elman, LSTM and GRU, `y_t` of Jordan) averaged over the examples of
+    `batch` whose step t is not padding, 0 where every example is padding.
+    It is the total derivative of back-propagation through time: for a
+    loss on the last step only, `dL/dh_t = dL/dh_T J_T ... J_{t+1}` with
+    the step Jacobians `J_s = dh_s/dh_{s-1}`. A layer with fewer steps than the
+    longest one (the encoder of a `Seq2Seq` against its decoder) is padded
+    with NaN. Computed in inference mode (no dropout); the weights do not
+    change.
+
+    Args:
+        model: A Keras model with recurrent layers (`keras.layers.RNN`, its
+            subclasses, `Bidirectional`), compiled unless `loss` is given.
+        batch: `(inputs, targets)` or `(inputs, targets, sample_weight)`, as
+            `model.fit` takes them.
+        loss: Optional `fn(y_true, y_pred) -> scalar`; default the compiled
+            loss (`model.compute_loss`, regularization included).
+
+    Example:
+
+    >>> flow = rnnzoo.diagnostics.gradient_flow(model, (x, y))
+    >>> flow[0, 0] / flow[0, -1]   # How much of the last step's gradient
+    ...                            # reaches the first step.
+    """
+    return _stack(gradient_flow_by_layer(model, batch, loss).values())
+
+
+def _stack(flows):
+    """Rows of different lengths as one array, padded with NaN."""
+    flows = list(flows)
+    table = np.full((len(flows), max(len(f) for f in flows)), np.nan)
+    for i, flow in enumerate(flows):
+        table[i, : len(flow)] = flow
+    return table
+
+
+def clipping_threshold(optimizer):
+    """`(kind, value)` of the optimizer's gradient clipping, or `None`."""
+    optimizer = getattr(optimizer, "inner_optimizer", optimizer)
+    for kind in ("clipnorm", "global_clipnorm", "clipvalue"):
+        value = getattr(optimizer, kind, None)
+        if value:
+            return kind, float(value)
+    return None
+
+
+def _summary_writer(log_dir):
+    """A TensorBoard writer, or `None` without a folder or TensorFlow."""
+    if log_dir is None:
+        return None
+    try:
+        import tensorflow as tf
+    except ImportError:  # pragma: no cover - TensorFlow is a dependency.
+        return None
+    return tf.summary.create_file_writer(log_dir)
+
+
+class GradientFlow(keras.callbacks.Callback):
+    """Records `gradient_flow` on a fixed batch every `every` epochs.
+
+    The record, `RUN_DIR/gradient_flow.json` (rewritten atomically after
+    each measurement, and extended when a run resumes), holds for every
+    recurrent layer one row of `||dL/dh_t||` per measured epoch:
+
+        {"layers": [name, ...], "epochs": [0, 2, 4, ...],
+         "flow": {name: [[step 1, ..., step T] per epoch]},
+         "batch_size": B, "every": N}
+
+    Epoch 0 is the initialization, measured before the first epoch of a new
+    run; epoch e is after e epochs. The same goes to TensorBoard
+    (`RUN_DIR/logs/gradient_flow`): an image per measurement (one band per
+    layer, time left to right, brightness `log10 ||dL/dh_t||`), a histogram
+    of `log10 ||dL/dh_t||` per layer, and the scalar `log10(||dL/dh_1|| /
+    ||dL/dh_T||)` per layer (very negative: the gradient vanishes).
+
+    Args:
+        sample_batch: `(inputs, targets)`, one batch of validation data as
+            the model takes it; the same batch at every measurement.
+        run_dir: Folder of `gradient_flow.json` (`None`: not written).
+        every: Positive integer, measure every `every` epochs.
+        log_dir: TensorBoard folder (default `RUN_DIR/logs/gradient_flow`;
+            `None` without a run folder: no TensorBoard).
+        loss: Optional `fn(y_true, y_pred)`; default the compiled loss.
+    """
+
+    def __init__(self, sample_batch, run_dir=None, every=1, log_dir=None, loss=None):
+        super().__init__()
+        if isinstance(every, bool) or int(every) < 1:
+            raise ValueError(f"Argument `every` must be a positive integer. Received: {every!r}")
+        self.sample_batch = sample_batch
+        self.run_dir = run_dir
+        self.every = int(every)
+        if log_dir is None and run_dir is not None:
+            log_dir = os.path.join(run_dir, "logs", "gradient_flow")
+        self.log_dir = log_dir
+        self.loss = loss
+        self.record = None
+        self._writer = None
+
+    @property
+    def path(self):
+        return None if self.run_dir is None else os.path.join(self.run_dir, FLOW_FILE)
+
+    def on_train_begin(self, logs=None):
+        path = self.path
+        self.record = read_json(path) if path and os.path.exists(path) else None
+        self._writer = _summary_writer(self.log_dir)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch == 0 and not self._measured(0):
+            self.measure(0)
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (epoch + 1) % self.every == 0:
+            self.measure(epoch + 1)
+
+    def on_train_end(self, logs=None):
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def _measured(self, epoch):
+        return self.record is not None and epoch in self.record["epochs"]
+
+    def measure(self, epoch):
+        """Measures now and stores the result as `epoch`; returns it."""
+        flows = gradient_flow_by_layer(self.model, self.sample_batch, self.loss)
+        record = self.record or {
+            "layers": list(flows),
+            "epochs": [],
+            "flow": {name: [] for name in flows},
+            "batch_size": int(np.shape(keras.tree.flatten(self.sample_batch[1])[0])[0]),
+            "every": self.every,
+        }
+        if epoch in record["epochs"]:  # Re-measured after a resume.
+            index = record["epochs"].index(epoch)
+            for name in record["layers"]:
+                del record["flow"][name][index]
+            del record["epochs"][index]
+        record["epochs"].append(epoch)
+        for name in record["layers"]:
+            record["flow"][name].append(
+                [float(v) if math.isfinite(v) else None for v in flows[name]])
+        self.record = record
+        if self.path is not None:
+            os.makedirs(self.run_dir, exist_ok=True)
+            write_json(self.path, record)
+        self._write_summaries(epoch, flows)
+        return flows
+
+    def _write_summaries(self, epoch, flows):
+        if self._writer is None:
+            return
+        import tensorflow as tf
+
+        with self._writer.as_default(step=epoch):
+            for name, flow in flows.items():
+                logs = np.log10(flow[flow > 0]) if np.any(flow > 0) else np.zeros(1)
+                tf.summary.histogram(f"gradient_flow/{name}", logs)
+                if flow[0] > 0 and flow[-1] > 0:
+                    tf.summary.scalar(
+                        f"gradient_flow/{name}/log10_first_over_last",
+                        float(np.log10(flow[0] / flow[-1])),
+                    )
+            tf.summary.image(
+                "gradient_flow/log10_norm_layer_by_step", flow_image(flows.values())
+            )
+        self._writer.flush()
+
+
+def flow_image(flows, band=12, min_width=256):
+    """A grayscale image `(1, height, width, 1)` uint8 of flow rows: one
+    band of `band` pixels per layer, time left to right, brightness linear
+    in `log10 ||dL/dh_t||` between the smallest and largest value."""
+    table = _stack(flows)
+    logs = np.log10(np.where(table > 0, table, np.nan))
+    low, high = (np.nanmin(logs), np.nanmax(logs)) if np.any(np.isfinite(logs)) else (0, 1)
+    scaled = np.nan_to_num((logs - low) / max(high - low, 1e-12), nan=0.0)
+    widen = max(1, -(-min_width // table.shape[1]))
+    pixels = np.repeat(np.repeat(scaled, band, axis=0), widen, axis=1)
+    return (255 * pixels).astype("uint8")[None, :, :, None]
+
+
+class GradientNorms(keras.callbacks.Callback):
+    """Logs the gradient norm of every training step and how often
+    clipping cut it.
+
+    At each step, before clipping: the global L2 norm of all gradients, and
+    whether the optimizer's clipping changes them (`clipnorm`, which Keras
+    applies to each variable's gradient alone: some variable's norm is
+    above it; `global_clipnorm`: the global norm is; `clipvalue`: some
+    entry is). Adds `grad_norm` (mean over the epoch's steps),
+    `grad_norm_max` and `clipped_fraction` (share of steps clipped) to the
+    epoch's logs, hence to the run's history and TensorBoard, and writes
+    each step's `gradient_norm` and `clipped` to TensorBoard in `log_dir`.
+    Works by watching `model.optimizer.apply` during `fit` (restored at the
+    end), on TensorFlow (inside the compiled step), JAX and PyTorch.
+    """
+
+    KEYS = ("grad_norm", "grad_norm_max", "clipped_fraction")
+
+    def __init__(self, log_dir=None):
+        super().__init__()
+        self.log_dir = log_dir
+        self.steps = []  # (norm, clipped) of the epoch's steps.
+        self._undo = self._writer = None
+
+    def on_train_begin(self, logs=None):
+        # The optimizer that clips: inside a LossScaleOptimizer (mixed
+        # precision), it gets unscaled gradients, and only finite ones.
+        optimizer = getattr(self.model.optimizer, "inner_optimizer", self.model.optimizer)
+        self.threshold = clipping_threshold(optimizer)
+        self._backend = keras.backend.backend()
+        # TensorFlow: sum, max, clipped steps, steps, last norm, last clipped.
+        # Under tf.distribute, each replica clips its own gradients before
+        # they are summed: the first replica's are recorded.
+        strategy = getattr(self.model, "distribute_strategy", None)
+        with strategy.scope() if strategy is not None else contextlib.nullcontext():
+            self._totals = keras.Variable(np.zeros(6, "float32"), trainable=False,
+                                          aggregation="only_first_replica")
+        old, original = optimizer.__dict__.get("apply", _MISSING), optimizer.apply
+
+        def apply(grads, trainable_variables=None):
+            self._store(*self._measure(optimizer, grads))
+            return original(grads, trainable_variables)
+
+        optimizer.apply = apply
+        self._undo = (optimizer, old)
+        self._writer = _summary_writer(self.log_dir)
+        self._step = int(ops.convert_to_numpy(optimizer.iterations))
+
+    def _measure(self, optimizer, grads):
+        grads = [ops.cast(ops.convert_to_tensor(g), "float32") for g in grads if g is not None]
+        scale = getattr(optimizer, "loss_scale_factor", None)
+        grads = grads if scale is None else [g / scale for g in grads]
+        squares = ops.stack([ops.sum(ops.square(g)) for g in grads])
+        norm = ops.sqrt(ops.sum(squares))
+        kind, value = self.threshold or (None, None)
+        if kind == "clipnorm":
+            clipped = ops.any(ops.sqrt(squares) > value)
+        elif kind == "global_clipnorm":
+            clipped = norm > value
+        elif kind == "clipvalue":
+            clipped = ops.any(ops.stack([ops.max(ops.abs(g)) for g in grads]) > value)
+        else:
+            clipped = ops.zeros((), "bool")
+        return norm, ops.cast(clipped, "float32")
+
+    def _store(self, norm, clipped):
+        if self._backend == "tensorflow":  # Inside the compiled train step.
+            t = self._totals
+            t.assign(ops.stack([t[0] + norm, ops.maximum(t[1], norm), t[2] + clipped,
+                                t[3] + 1.0, norm, clipped]))
+        elif self._backend == "jax":
+            import jax
+
+            jax.debug.callback(self._host_store, norm, clipped)
+        else:
+            self._host_store(norm, clipped)
+
+    def _host_store(self, norm, clipped):
+        self.steps.append((float(norm), float(clipped)))
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.steps = []
+        self._totals.assign(np.zeros(6, "float32"))
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self._backend == "tensorflow":  # Several steps per call: the last.
+            self._host_store(*ops.convert_to_numpy(self._totals)[4:])
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self._backend == "jax":
+            import jax
+
+            jax.effects_barrier()
+        if self._backend == "tensorflow":
+            total, high, cut, count = ops.convert_to_numpy(self._totals)[:4]
+        else:
+            norms, cuts = np.array(self.steps or [(0.0, 0.0)]).T
+            total, high, cut, count = norms.sum(), norms.max(), cuts.sum(), len(self.steps)
+        if count and logs is not None:
+            logs.update(zip(self.KEYS, (float(total / count), float(high), float(cut / count))))
+        if self._writer is not None:
+            import tensorflow as tf
+
+            with self._writer.as_default():
+                for i, (norm, cut) in enumerate(self.steps, self._step + 1):
+                    tf.summary.scalar("gradient_norm", norm, step=i)
+                    tf.summary.scalar("clipped", cut, step=i)
+            self._writer.flush()
+        self._step += len(self.steps)
+
+    def on_train_end(self, logs=None):
+        if self._undo is not None:
+            optimizer, old = self._undo
+            if old is _MISSING:
+                del optimizer.apply
+            else:
+                optimizer.apply = old
+            self._undo = None
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+
+def diagnostics_callbacks(model, sample_batch, run_dir, every):
+    """The callbacks the training engine adds for `--gradient-flow N`.
+
+    `GradientFlow` every `every` epochs into `RUN_DIR/gradient_flow.json`
+    and `RUN_DIR/logs/gradient_flow`, and, when the optimizer of `model`
+    clips gradients, `GradientNorms` (per-step TensorBoard values in
+    `RUN_DIR/logs/gradients`). Empty when `every` is 0 or `None`. Put them
+    before the callbacks that save the epoch's logs: `GradientNorms` adds
+    `grad_norm`, `grad_norm_max` and `clipped_fraction` to them.
+    """
+    if not every:
+        return []
+    callbacks = [GradientFlow(sample_batch, run_dir, every)]
+    if clipping_threshold(model.optimizer) is not None:
+        callbacks.append(GradientNorms(os.path.join(run_dir, "logs", "gradients")))
+    return callbacks
