@@ -2,7 +2,11 @@
 
 __version__ = "0.1.0"
 
-from rnnzoo import data  # noqa: E402,F401  (registers the TFDS builders)
+try:  # Registers the TFDS builders. Layers and models need only Keras.
+    from rnnzoo import data  # noqa: E402,F401
+except ModuleNotFoundError as error:  # A Keras-only machine (JAX, PyTorch).
+    if error.name not in ("tensorflow", "tensorflow_datasets"):
+        raise
 from rnnzoo import layers  # noqa: E402,F401
 from rnnzoo import models  # noqa: E402,F401
 from rnnzoo.registry import create_model  # noqa: E402,F401
