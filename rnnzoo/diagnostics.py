@@ -231,17 +231,23 @@ def gradient_flow_by_layer(model, batch, loss=None, per_example=False):
     x, y, weight = _unpack(batch)
     compute = _loss_function(model, x, y, weight, loss)
     probes = _Probes(model)
-    with probes.patched():
-        compute(model(x, training=False))  # Shapes, masks; builds the loss.
-    zeros = {
-        n: np.zeros(s, dtype="float32") for n, s in probes.shapes.items()
-    }
+    # Stateful layers keep their states: saved here, restored below; the
+    # differentiated pass runs in a stateless scope (JAX traces it).
+    states = [(v, ops.convert_to_numpy(v)) for _, layer in probes.layers
+              if getattr(layer, "stateful", False) for v in layer.states]
+    try:
+        with probes.patched():
+            compute(model(x, training=False))  # Shapes, masks; builds the loss.
 
-    def loss_of(values):
-        with probes.patched(values):
-            return compute(model(x, training=False))
+        def loss_of(values):
+            with keras.StatelessScope(), probes.patched(values):
+                return compute(model(x, training=False))
 
-    grads = _gradients(loss_of, zeros)
+        zeros = {n: np.zeros(s, dtype="float32") for n, s in probes.shapes.items()}
+        grads = _gradients(loss_of, zeros)
+    finally:
+        for variable, value in states:
+            variable.assign(value)
     flows = {}
     for name, _ in probes.layers:
         if name not in grads:
