@@ -1,0 +1,270 @@
+"""Training and generation throughput of the pattern models on CPU.
+
+Training: tokens/s (batch x timesteps per second) of one `train_on_batch`
+step (forward, backward, Adam; `compile()` defaults) and of
+`predict_on_batch`, for a language model built two ways with the same
+vocabulary, units, batch and sequence length:
+- `OutputFeedbackRNN` (Jordan, output-to-hidden), trained with teacher
+  forcing: every step's hidden state depends on known targets only, so the
+  pass runs as matrix products over the whole sequence, with no loop;
+- `SequenceTagger(cell="elman")`, hidden-to-hidden: a loop over time.
+Its ratio over the tagger, at several sequence lengths, shows the first
+runs in parallel over time.
+
+Generation: new tokens/s (batch x max_length over the time of one call) of
+greedy and beam decoding (`beam_width` 4) of a `Seq2Seq` (GRU, Luong
+attention), and greedy and sampling (temperature 1) of the tagger and
+feedback language models and of a class-conditioned `SequenceGenerator`.
+Each is timed as a user calls it, `model.generate` (eager: one Python
+iteration per step), and traced, the same decoding wrapped in one
+`tf.function` (as an export runs it). The end token is suppressed (its
+output bias set to -1e4), so every call writes `max_length` tokens; the
+prompts of the language models (10 tokens) are primed inside the timed
+call, and their tokens are not counted.
+
+All candidates share one process; after warm-up steps (which trace), each
+round times every candidate once (~`--seconds`, at least one call), in a
+rotating order. A rate is the median over rounds; a ratio is the median
+(and quartiles) of the per-round ratios, which cancels most of the drift
+of a shared machine.
+
+Run from the repository root (a run without --quick writes its table to
+benchmarks/results/pattern_throughput.md, or --output):
+
+    python benchmarks/pattern_throughput.py            # full run, ~10 min
+    python benchmarks/pattern_throughput.py --quick    # smoke test, seconds
+    python benchmarks/pattern_throughput.py --lengths 100 --rounds 5
+"""
+
+import argparse
+import datetime
+import os
+import platform
+import statistics
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import rnnzoo  # noqa: E402
+from rnnzoo import models  # noqa: E402
+
+RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                       "results", "pattern_throughput.md")
+PROMPT, SOURCE, START, END = 10, 20, 2, 3  # prompt/source lengths, ids
+
+
+def timed_rounds(candidates, rounds, seconds, warmup):
+    """{name: [seconds per call, one per round]} of zero-argument calls."""
+    plan = {}
+    for name, call in candidates.items():
+        for _ in range(warmup):
+            call()
+        start = time.perf_counter()
+        call()
+        plan[name] = (call, max(1, round(seconds / (time.perf_counter() - start))))
+    names, times = list(plan), {name: [] for name in plan}
+    for r in range(rounds):
+        for name in names[r % len(names):] + names[:r % len(names)]:
+            call, n = plan[name]
+            start = time.perf_counter()
+            for _ in range(n):
+                call()
+            times[name].append((time.perf_counter() - start) / n)
+        print(f"  round {r + 1}/{rounds}", flush=True)
+    return times
+
+
+def ratio(times, faster, slower):
+    """Speed of `faster` over `slower`: median (quartiles) of the rounds."""
+    r = [b / a for a, b in zip(times[faster], times[slower])]
+    q1, q2, q3 = statistics.quantiles(r, n=4) if len(r) > 1 else r * 3
+    return f"{q2:.2f}x ({q1:.2f}-{q3:.2f})"
+
+
+def rate(times, name, work):
+    return f"{work / statistics.median(times[name]) / 1000:.1f}k"
+
+
+def training(args, steps):
+    """Table rows of the training comparison at one sequence length."""
+    v, b = args.vocabulary, args.batch
+    built = {
+        "OutputFeedbackRNN (jordan)": models.OutputFeedbackRNN(
+            units=args.units, num_classes=v),
+        "SequenceTagger (elman)": models.SequenceTagger(
+            cell="elman", units=args.units, num_tags=v, vocabulary_size=v),
+    }
+    ids = np.random.default_rng(steps).integers(1, v, (b, steps + 1), "int32")
+    x, y = ids[:, :-1], ids[:, 1:]  # a language model: inputs = previous targets
+    candidates = {}
+    for name, model in built.items():
+        model.compile()
+        candidates[(name, "train")] = lambda m=model: m.train_on_batch(x, y)
+        candidates[(name, "infer")] = lambda m=model: m.predict_on_batch(x)
+    print(f"training, T = {steps}", flush=True)
+    times = timed_rounds(candidates, args.rounds, args.seconds, args.warmup)
+    (feedback, tagger), rows = list(built), []
+    for name, model in built.items():
+        cells = [str(steps), name, f"{model.count_params():,}"]
+        cells += [rate(times, (name, m), b * steps) for m in ("train", "infer")]
+        cells += [ratio(times, (feedback, m), (tagger, m)) if name == feedback
+                  else "" for m in ("train", "infer")]
+        rows.append("| " + " | ".join(cells) + " |")
+    return rows
+
+
+def suppress_end(model):
+    """Makes the end token never chosen: every call writes max_length."""
+    bias = model.get_layer("logits").bias
+    bias.assign(np.where(np.arange(bias.shape[0]) == END, -1e4, bias.numpy()))
+    return model
+
+
+def generators(args):
+    """{(model, decoding): (eager call, traceable call, its input)}."""
+    u, v, b, n = args.units, args.vocabulary, args.batch, args.max_length
+    rng = np.random.default_rng(0)
+    source = rng.integers(4, v, (b, SOURCE), "int32")
+    prompt = rng.integers(4, v, (b, PROMPT), "int32")
+    s2s = suppress_end(models.Seq2Seq(
+        cell="gru", units=u, source_vocabulary_size=v, target_vocabulary_size=v,
+        attention="luong", start_id=START, end_id=END))
+    found = {}
+    for method, label in (("greedy", "greedy"), ("beam", f"beam {args.beam}")):
+        kw = dict(max_length=n, method=method, beam_width=args.beam)
+        found[("Seq2Seq (gru, luong)", label)] = (
+            lambda kw=kw: s2s.generate(source, **kw),
+            lambda s, kw=kw: s2s.decode(s, **kw)[0], source)
+    samplers = {
+        "SequenceTagger LM (elman)": (prompt, models.SequenceTagger(
+            cell="elman", units=u, num_tags=v, vocabulary_size=v)),
+        "OutputFeedbackRNN LM (jordan)": (prompt, models.OutputFeedbackRNN(
+            units=u, num_classes=v)),
+        "SequenceGenerator (gru, class)": (
+            rng.integers(0, 2, (b,), "int32"), suppress_end(models.SequenceGenerator(
+                cell="gru", units=u, vocabulary_size=v, num_conditions=2,
+                start_id=START, end_id=END))),
+    }
+    for name, (x, m) in samplers.items():
+        for temperature, label in ((0.0, "greedy"), (1.0, "sampling")):
+            kw = dict(max_length=n, temperature=temperature, seed=0)
+            found[(name, label)] = (lambda m=m, x=x, kw=kw: m.generate(x, **kw),
+                                    lambda x, m=m, kw=kw: m.sample_tokens(x, **kw), x)
+    return found
+
+
+def generation(args):
+    """Table rows of the generation comparison."""
+    found, candidates = generators(args), {}
+    for key, (eager, traceable, inputs) in found.items():
+        traced = tf.function(traceable)
+        candidates[key + ("eager",)] = eager
+        candidates[key + ("traced",)] = lambda f=traced, x=inputs: f(x).numpy()
+    print("generation", flush=True)
+    times = timed_rounds(candidates, args.rounds, args.seconds, args.warmup)
+    work, rows = args.batch * args.max_length, []
+    for name, label in found:
+        key = (name, label)
+        greedy = "" if label == "greedy" else ratio(
+            times, key + ("traced",), (name, "greedy", "traced"))
+        cells = [name, label, rate(times, key + ("eager",), work),
+                 rate(times, key + ("traced",), work),
+                 ratio(times, key + ("traced",), key + ("eager",)), greedy]
+        rows.append("| " + " | ".join(cells) + " |")
+    return rows
+
+
+def machine():
+    with open("/proc/cpuinfo") as f:
+        cpus = [l.split(":", 1)[1].strip() for l in f if l.startswith("model name")]
+    return f"{os.cpu_count()} cores, {(cpus or ['unknown CPU'])[0]}, {platform.system()}"
+
+
+def load():
+    return "/".join(f"{v:.1f}" for v in os.getloadavg())
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add = parser.add_argument
+    add("--lengths", help="comma-separated training sequence lengths "
+        "(default 50,100,200)")
+    add("--batch", type=int, help="batch size (default 64)")
+    add("--units", type=int, help="units of every model (default 256)")
+    add("--vocabulary", type=int, help="vocabulary size (default 64)")
+    add("--max-length", type=int, help="new tokens per generation (default 50)")
+    add("--beam", type=int, default=4, help="beam width (default 4)")
+    add("--rounds", type=int, help="interleaved rounds (default 7)")
+    add("--seconds", type=float, help="time a candidate ~this long a round "
+        "(default 0.8)")
+    add("--warmup", type=int, help="untimed calls per candidate (default 2)")
+    add("--quick", action="store_true", help="smoke test, no file written")
+    add("--output", help="Markdown file to write (default: benchmarks/"
+        "results/pattern_throughput.md; none with --quick)")
+    args = parser.parse_args(argv)
+    keys = ("lengths", "batch", "units", "vocabulary", "max_length", "rounds",
+            "seconds", "warmup")
+    defaults = (("5,10", 4, 8, 16, 4, 2, 0.01, 1) if args.quick
+                else ("50,100,200", 64, 256, 64, 50, 7, 0.8, 2))
+    for key, value in zip(keys, defaults):
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    args.lengths = [int(t) for t in args.lengths.split(",")]
+    if not args.quick:
+        args.output = args.output or RESULTS
+    return args
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    tf.get_logger().setLevel("ERROR")
+    load_at_start = load()
+    train_rows = [row for t in args.lengths for row in training(args, t)]
+    generation_rows = generation(args)
+    command = " ".join(["python", os.path.relpath(sys.argv[0])] + sys.argv[1:])
+    report = "\n".join([
+        "# Pattern model throughput on CPU", "",
+        f"- Date: {datetime.date.today().isoformat()}",
+        f"- Machine: {machine()}; load average (1/5/15 min) {load_at_start} "
+        f"at start, {load()} at end",
+        f"- Versions: Python {platform.python_version()}, Keras {keras.__version__} "
+        f"({keras.backend.backend()}), TensorFlow {tf.__version__}, NumPy "
+        f"{np.__version__}, rnnzoo {rnnzoo.__version__}",
+        f"- Command: `{command}`",
+        f"- Method: one process; median of {args.rounds} interleaved rounds, each "
+        f"candidate timed ~{args.seconds} s (at least one call) a round after "
+        f"{args.warmup} warm-up calls; batch {args.batch}, vocabulary "
+        f"{args.vocabulary}, units {args.units}; a ratio is the median (and "
+        "quartiles) of the per-round ratios.", "",
+        "## Training: parallel over time (teacher forcing) vs a loop over time", "",
+        "tok/s = batch x T per second; train = `train_on_batch` (forward, backward, "
+        "Adam), infer = `predict_on_batch`; ratio = OutputFeedbackRNN / SequenceTagger.",
+        "",
+        "| T | model | params | train tok/s | infer tok/s "
+        "| train ratio (quartiles) | infer ratio (quartiles) |",
+        "|---:|---|---:|---:|---:|---:|---:|", *train_rows, "",
+        "## Generation", "",
+        f"New tokens/s = batch x {args.max_length} new tokens per second of one "
+        "call (end token suppressed). Eager = `model.generate`; traced = the same "
+        "decoding in one `tf.function`. Sampling at temperature 1; language models "
+        f"primed with a {PROMPT}-token prompt inside the call; Seq2Seq source "
+        f"{SOURCE} tokens.", "",
+        "| model | decoding | eager tok/s | traced tok/s "
+        "| traced / eager (quartiles) | / greedy, traced (quartiles) |",
+        "|---|---|---:|---:|---:|---:|", *generation_rows, "",
+    ])
+    print("\n" + report)
+    if args.output:
+        os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
+        with open(args.output, "w") as f:
+            f.write(report)
+        print("wrote " + args.output)
+
+
+if __name__ == "__main__":
+    main()
