@@ -148,7 +148,7 @@ def plot_gradient_flow(record, path, title="Gradient flow through time"):
     every layer as lines. `record` is a `gradient_flow.json` dict (see
     `rnnzoo.diagnostics.GradientFlow`). Returns `path`."""
     layers, epochs = record["layers"], record["epochs"]
-    figure = _figure(10, 2.4 * len(layers) + 3.4)
+    figure = _figure(12, 2.4 * len(layers) + 3.4)
     import matplotlib
 
     tables = [_flow_table(record["flow"][name]) for name in layers]
@@ -178,7 +178,7 @@ def plot_gradient_flow(record, path, title="Gradient flow through time"):
                 xlabel="time step t (1 = first input)", ylabel=FLOW_LABEL)
     _integer_ticks(profile.xaxis)
     profile.grid(alpha=0.3, which="both")
-    profile.legend(fontsize="small", title="layer")
+    profile.legend(fontsize="small", title="layer", loc="upper left", bbox_to_anchor=(1.01, 1))
     figure.suptitle(f"{title}\non a batch of {record.get('batch_size', '?')} validation examples",
                     wrap=True)
     return _save(figure, path)
@@ -369,8 +369,9 @@ def add_plot_command(subparsers):
         "maps, and the long_range figures of a run or sweep folder as PNG files. "
         f"Needs matplotlib: {INSTALL_HINT}")
     plot.add_argument("run_dir", help="a run folder, or a long_range sweep folder")
-    plot.add_argument("--out", default=None, help="folder of the PNG files (default RUN_DIR/plots)")
-    plot.add_argument("--examples", type=int, default=4,
+    plot.add_argument("--out", default=None, metavar="DIR",
+                      help="folder of the PNG files (default RUN_DIR/plots)")
+    plot.add_argument("--examples", type=int, default=4, metavar="N",
                       help="test examples in the attention figure (default 4)")
     plot.set_defaults(handler=run_plot_command)
     return plot

@@ -70,6 +70,29 @@ def test_elman_flow_matches_hand_written_backpropagation_through_time():
     np.testing.assert_allclose(gradient_flow(model, (x, y))[0], expected[::-1], rtol=1e-5)
 
 
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="tape on intermediates")
+@pytest.mark.parametrize("layer_class", [layers.LSTM, layers.GRU, layers.Jordan])
+def test_gated_cells_match_a_step_by_step_tape(layer_class):
+    import tensorflow as tf
+
+    steps, units = 7, 3
+    options = {"output_units": units} if layer_class is layers.Jordan else {}
+    rnn = layer_class(units, return_sequences=True, **options)
+    model = last_step_model(rnn, steps, 2)
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(4, steps, 2)).astype("float32")
+    y = rng.normal(size=(4, steps, units)).astype("float32")
+    with tf.GradientTape(persistent=True) as tape:
+        states = rnn.cell.get_initial_state(4)
+        outputs = []
+        for t in range(steps):
+            h, states = rnn.cell(tf.constant(x[:, t]), states)
+            outputs.append(h)
+        loss = tf.reduce_mean((tf.stack(outputs, 1) - y) ** 2)
+    expected = [np.linalg.norm(tape.gradient(loss, h), axis=-1).mean() for h in outputs]
+    np.testing.assert_allclose(gradient_flow(model, (x, y))[0], expected, rtol=1e-5)
+
+
 def decay(layer_class):
     steps = 30
     rnn = layer_class(8, kernel_initializer=keras.initializers.GlorotUniform(seed=1),

@@ -65,7 +65,7 @@ def test_learning_curves_png(tmp_path):
 @needs_matplotlib
 def test_gradient_flow_png(tmp_path):
     path = plots.plot_gradient_flow(flow_record(), str(tmp_path / "flow.png"))
-    assert png_size(path) == pixels((10, 2.4 * 2 + 3.4))
+    assert png_size(path) == pixels((12, 2.4 * 2 + 3.4))
 
 
 @needs_matplotlib
@@ -183,7 +183,7 @@ def test_plot_command_on_a_smoke_run(attention_run, tmp_path, capsys):
         w for name in names for w in ("wrote", str(tmp_path / name))]
     history = json.load(open(f"{attention_run}/metrics.json"))["history"]
     assert png_size(tmp_path / "learning_curves.png") == pixels(plots.learning_curves_size(history))
-    assert png_size(tmp_path / "gradient_flow.png") == pixels((10, 2.4 * 3 + 3.4))
+    assert png_size(tmp_path / "gradient_flow.png") == pixels((12, 2.4 * 3 + 3.4))
     assert png_size(tmp_path / "attention.png") == pixels((12.4, 4.8))
 
 
