@@ -23,7 +23,7 @@ RECIPE = Recipe(
         "batch_size": 64,
         "learning_rate": 0.003,
     },
-    smoke={"epochs": 1, "length": 10, "units": 8},
+    smoke={"epochs": 1, "batch_size": 16, "length": 10, "units": 8},
 )
 
 if __name__ == "__main__":

@@ -31,7 +31,7 @@ RECIPE = Recipe(
     },
     dataset_config={"digits": 3, "reversed": True},
     metrics=("exact_match",),
-    smoke={"epochs": 1, "units": 16},
+    smoke={"epochs": 1, "batch_size": 16, "units": 16},
 )
 
 if __name__ == "__main__":

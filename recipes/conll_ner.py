@@ -26,7 +26,7 @@ RECIPE = Recipe(
         "batch_size": 32,
     },
     metrics=("f1",),
-    smoke={"epochs": 1, "units": 8},
+    smoke={"epochs": 1, "batch_size": 16, "units": 8},
 )
 
 if __name__ == "__main__":

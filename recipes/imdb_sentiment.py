@@ -27,7 +27,7 @@ RECIPE = Recipe(
     },
     model_config={"embedding_dim": 128},
     dataset_config={"max_tokens": 20000},
-    smoke={"epochs": 1, "units": 8},
+    smoke={"epochs": 1, "batch_size": 16, "units": 8},
 )
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ RECIPE = Recipe(
         "batch_size": 64,
     },
     dataset_config={"task": "conditional_generation", "max_tokens": 10000},
-    smoke={"epochs": 1, "units": 8},
+    smoke={"epochs": 1, "batch_size": 16, "units": 8},
 )
 
 if __name__ == "__main__":

@@ -28,7 +28,7 @@ RECIPE = Recipe(
         "learning_rate": 0.002,
     },
     metrics=("samples",),
-    smoke={"epochs": 1, "units": 16, "sample_length": 20},
+    smoke={"epochs": 1, "batch_size": 16, "units": 16, "sample_length": 20},
 )
 
 if __name__ == "__main__":

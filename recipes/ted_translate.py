@@ -28,7 +28,7 @@ RECIPE = Recipe(
     },
     dataset_config={"max_tokens": 8000},
     metrics=("bleu", "exact_match"),
-    smoke={"epochs": 1, "units": 8, "num_layers": 1, "eval_examples": 8},
+    smoke={"epochs": 1, "batch_size": 16, "units": 8, "num_layers": 1, "eval_examples": 8},
 )
 
 if __name__ == "__main__":

@@ -12,6 +12,43 @@ class UsageError(Exception):
     """A mistake in the command line: message, no traceback, exit 2."""
 
 
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose "unrecognized arguments" error suggests the
+    closest option of the command."""
+
+    def options(self):
+        found = set()
+        parsers = [self]
+        for action in self._actions:
+            if isinstance(getattr(action, "choices", None), dict):  # Subcommands.
+                parsers += list(action.choices.values())
+        for parser in parsers:
+            for action in parser._actions:
+                found |= set(action.option_strings)
+        return sorted(found)
+
+    def error(self, message):
+        import difflib
+        import re
+
+        hints = []
+        if message.startswith("unrecognized arguments:"):
+            for word in message.split(":", 1)[1].split():
+                flag = word.split("=", 1)[0]
+                close = difflib.get_close_matches(flag, self.options(), n=1)
+                if flag.startswith("--") and close:
+                    hints.append(f"{flag}: did you mean {close[0]}?")
+        choice = re.search(r"invalid choice: '([^']*)' \(choose from (.*)\)", message)
+        if choice:
+            options = re.findall(r"'([^']*)'", choice.group(2))
+            close = difflib.get_close_matches(choice.group(1), options, n=1)
+            if close:
+                hints.append(f"did you mean {close[0]!r}?")
+        if hints:
+            message += " (" + "; ".join(hints) + ")"
+        super().error(message)
+
+
 def add_setting_flags(parser):
     from rnnzoo.recipe import SETTINGS
 
@@ -153,7 +190,7 @@ def build_parser():
     from rnnzoo import __version__
     from rnnzoo.data.cli import add_data_commands
 
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="rnnzoo",
         allow_abbrev=False,
         description="Recurrent networks for Keras 3 and TensorFlow: train a "
@@ -206,6 +243,9 @@ def build_parser():
     predict.set_defaults(handler=command_predict)
 
     add_data_commands(commands)
+    from rnnzoo.plots import add_plot_command
+
+    add_plot_command(commands)
     return parser
 
 
@@ -243,8 +283,8 @@ def run_handler(handler, args, parser):
 
 def train_main(recipe, argv=None):
     """Entry point of `python recipes/NAME.py [--flags]`."""
-    parser = argparse.ArgumentParser(prog=os.path.basename(sys.argv[0]),
-                                     description=recipe.description)
+    parser = Parser(prog=os.path.basename(sys.argv[0]), description=recipe.description,
+                    allow_abbrev=False)
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     add_train_flags(parser)
     args = parser.parse_args(argv)

@@ -45,6 +45,8 @@ SETTINGS = {
     "batch_size": _positive_int("global batch size", 64),
     "learning_rate": Setting(float, 1e-3, "Adam learning rate", minimum=0.0, exclusive_minimum=True),
     "clipnorm": Setting(float, 1.0, "gradient-norm clipping", minimum=0.0, exclusive_minimum=True),
+    "gradient_flow": Setting(int, None, "record gradient flow through time and gradient "
+                             "norms every N epochs (0: off)", minimum=0),
     "lr_schedule": Setting(str, "constant", "learning rate per epoch: constant, or cosine decay to 0",
                            choices=("constant", "cosine")),
     "steps_per_epoch": _positive_int("limit training batches per epoch"),

@@ -23,6 +23,7 @@ import math
 import os
 
 import keras
+import numpy as np
 
 
 def write_json(path, value):
@@ -132,6 +133,8 @@ class RunFolder:
         if model.optimizer is not None and not model.optimizer.built:
             model.optimizer.build(model.trainable_variables)
         model.load_weights(os.path.join(self.checkpoints, state["weights"]))
+        for variable, value in zip(seed_states(model), state.get("seed_states", [])):
+            variable.assign(np.asarray(value, dtype=variable.dtype))
         return state["epoch"], state["history"]
 
     def metrics(self):
@@ -142,6 +145,12 @@ class RunFolder:
         metrics = self.metrics()
         metrics.update(entries)
         write_json(self.file("metrics.json"), metrics)
+
+
+def seed_states(model):
+    """The states of the model's random seed generators (dropout), which
+    `save_weights` leaves out but an exact resume needs."""
+    return [v for v in model.non_trainable_variables if v.path.endswith("seed_generator_state")]
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
@@ -173,7 +182,12 @@ class EpochCheckpoint(keras.callbacks.Callback):
         previous = read_json(state_path)["weights"] if os.path.exists(state_path) else None
         write_json(
             state_path,
-            {"epoch": epoch + 1, "weights": name, "history": self.history},
+            {
+                "epoch": epoch + 1,
+                "weights": name,
+                "history": self.history,
+                "seed_states": [np.asarray(v.value).tolist() for v in seed_states(self.model)],
+            },
         )
         if previous and previous != name:
             os.remove(os.path.join(self.folder.checkpoints, previous))

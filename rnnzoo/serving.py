@@ -214,7 +214,18 @@ def raw_endpoints(model):
     ]
     names = [t.name for t in model.inputs]
 
+    sizes = {n: model.get_layer(f"{n}_embedding").input_dim for n in names
+             if any(layer.name == f"{n}_embedding" for layer in model.layers)}
+
+    def safe(name, value):
+        # Ids outside the vocabulary become the out-of-vocabulary id 1.
+        if name not in sizes:
+            return value
+        inside = tf.logical_and(value >= 0, value < sizes[name])
+        return tf.where(inside, value, tf.ones_like(value))
+
     def serve(*args):
+        args = [safe(n, a) for n, a in zip(names, args)]
         inputs = dict(zip(names, args)) if len(args) > 1 else args[0]
         return {"outputs": model(inputs, training=False)}
 

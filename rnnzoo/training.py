@@ -11,6 +11,7 @@ import keras
 from rnnzoo import __version__
 from rnnzoo import data as rz_data
 from rnnzoo import distribute
+from rnnzoo.diagnostics import diagnostics_callbacks
 from rnnzoo import evaluation
 from rnnzoo import models
 from rnnzoo.recipe import resolve
@@ -152,6 +153,25 @@ def run_config(recipe, settings, model_class, model_kwargs, task_data):
     }
 
 
+def report_long_examples(settings, task_data):
+    """Says how many examples the data cut to `max_length`."""
+    long = {k: v for k, v in task_data.info.get("longer_than_max_length", {}).items() if v}
+    if long:
+        counts = ", ".join(f"{n} {split}" for split, n in long.items())
+        print(f"note: {counts} example(s) had more than max_length="
+              f"{settings['max_length']} tokens and were cut to it.")
+
+
+def check_batch_size(settings, task_data):
+    """Refuses a batch larger than the training split, where it is known."""
+    examples = task_data.info.get("split_sizes", {}).get("train")
+    if examples is not None and settings["batch_size"] > examples:
+        raise ValueError(
+            f"Setting `batch_size` ({settings['batch_size']}) is larger than the "
+            f"{examples} training examples; use --batch-size {examples} or less."
+        )
+
+
 def run_directory(recipe, settings):
     return settings["run_dir"] or os.path.join(settings["output_dir"], recipe.name)
 
@@ -192,6 +212,14 @@ def save_model(model, path):
     os.replace(tmp, path)
 
 
+class StopAfterEpoch(keras.callbacks.Callback):
+    """Ends `fit` after one epoch: the engine feeds each epoch its own data
+    order (`TaskData.train_for_epoch`), one `fit` call per epoch."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.model.stop_training = True
+
+
 def learning_rate_schedule(settings):
     """The learning rate of each epoch: a function of the epoch alone, so a
     resumed run follows the same schedule."""
@@ -201,7 +229,7 @@ def learning_rate_schedule(settings):
     return lambda epoch: base
 
 
-def run(recipe, overrides=None, verbose=1):
+def run(recipe, overrides=None, verbose=1, callbacks=()):
     """Trains `recipe` with `overrides` of its settings; returns a `RunResult`.
 
     Running the same recipe and settings again resumes from the last
@@ -214,6 +242,8 @@ def run(recipe, overrides=None, verbose=1):
     keras.utils.set_random_seed(settings["seed"])
     strategy = distribute.make_strategy(settings["strategy"])
     task_data = load_data(recipe, settings)
+    check_batch_size(settings, task_data)
+    report_long_examples(settings, task_data)
     model_class, model_kwargs = model_arguments(recipe, settings, task_data)
     config = run_config(recipe, settings, model_class, model_kwargs, task_data)
     run_dir = run_directory(recipe, settings)
@@ -226,7 +256,7 @@ def run(recipe, overrides=None, verbose=1):
     try:
         with RunFolder(folder_path).open(config) as folder:
             return _train(recipe, settings, strategy, task_data, model_class,
-                          model_kwargs, folder, RunFolder(run_dir), verbose)
+                          model_kwargs, folder, RunFolder(run_dir), verbose, callbacks)
     finally:
         keras.config.set_dtype_policy(policy)
         if not chief:
@@ -234,7 +264,7 @@ def run(recipe, overrides=None, verbose=1):
 
 
 def _train(recipe, settings, strategy, task_data, model_class, model_kwargs,
-           folder, chief_folder, verbose):
+           folder, chief_folder, verbose, callbacks):
     with strategy.scope():
         model = model_class(**model_kwargs)
         model.compile(
@@ -245,30 +275,46 @@ def _train(recipe, settings, strategy, task_data, model_class, model_kwargs,
         )
         done, history = chief_folder.restore(model)
     replicas = strategy.num_replicas_in_sync
-    train, validation = (
-        distribute.shard(distribute.trim_batches(adapt_inputs(model, split), replicas))
-        for split in (task_data.train, task_data.validation)
-    )
+
+    def prepare(split):
+        return distribute.shard(distribute.trim_batches(adapt_inputs(model, split), replicas))
+
+    validation = prepare(task_data.validation)
     checkpoint = EpochCheckpoint(folder, history)
-    if done < settings["epochs"]:
+    every = settings["gradient_flow"]
+    diagnostics = diagnostics_callbacks(
+        model, next(iter(adapt_inputs(model, task_data.validation))), folder.path, every
+    ) if every else []
+    epoch_callbacks = [
+        keras.callbacks.LearningRateScheduler(learning_rate_schedule(settings)),
+        keras.callbacks.TerminateOnNaN(),
+        *diagnostics,
+        checkpoint,
+        keras.callbacks.TensorBoard(folder.file("logs")),
+        StopAfterEpoch(),
+        *callbacks,
+    ]
+    for epoch in range(done, settings["epochs"]):
         model.fit(
-            train,
+            prepare(task_data.train_for_epoch(epoch)),
             validation_data=validation,
             epochs=settings["epochs"],
-            initial_epoch=done,
+            initial_epoch=epoch,
             steps_per_epoch=settings["steps_per_epoch"],
-            callbacks=[
-                keras.callbacks.LearningRateScheduler(learning_rate_schedule(settings)),
-                checkpoint,
-                keras.callbacks.TensorBoard(folder.file("logs")),
-            ],
+            callbacks=epoch_callbacks,
             verbose=verbose,
         )
+        if checkpoint.stopped_on_nan:
+            break
     if checkpoint.stopped_on_nan:
+        good = checkpoint.stopped_on_nan - 1
+        kept = (
+            f"the checkpoint of epoch {good}, the last good one, is kept in "
+            f"{chief_folder.checkpoints}" if good else "no epoch had finished, nothing was saved"
+        )
         raise FloatingPointError(
-            f"The loss became NaN or infinite in epoch "
-            f"{checkpoint.stopped_on_nan}; training stopped. The last good "
-            f"checkpoint is kept in {chief_folder.checkpoints}."
+            f"The loss became NaN or infinite in epoch {checkpoint.stopped_on_nan}; "
+            f"training stopped and {kept}. Try a lower --learning-rate or --clipnorm."
         )
     save_model(model, folder.file("model.keras"))
     save_vectorizers(folder.file("vectorizers.json"), task_data)

@@ -219,3 +219,30 @@ def test_no_cudnn_op_even_on_a_gpu_host(tmp_path, monkeypatch):
     fn = tf.function(lambda ids: model(ids))
     graph = fn.get_concrete_function(tf.TensorSpec((None, None), tf.int32)).graph
     assert "CudnnRNNV3" in {op.type for op in graph.get_operations()}
+
+
+@pytest.mark.parametrize("attention", ["bahdanau", "luong"])
+def test_seq2seq_with_attention_exports_text_in_text_out(attention, tmp_path):
+    import tensorflow as tf
+
+    letters = list("abcdefgh")
+    source = keras.layers.TextVectorization(split="character", standardize=None, vocabulary=letters)
+    target = keras.layers.TextVectorization(
+        split="character", standardize=None, vocabulary=["[START]", "[END]"] + letters
+    )
+    model = models.Seq2Seq(
+        cell="gru", units=8, source_vocabulary_size=source.vocabulary_size(),
+        target_vocabulary_size=target.vocabulary_size(), attention=attention,
+        start_id=2, end_id=3,
+    )
+    context = serving.ServingContext(
+        vectorizers={"source": source, "target": target},
+        decode={"method": "beam", "beam_width": 3, "max_length": 7},
+    )
+    path = export_saved_model(model, attention, base_dir=str(tmp_path), context=context)
+    texts = ["abc", "", "hgfedcbahgfedcba"]
+    served = serve_in_subprocess(path, texts)
+    ids = serving.text_to_ids(source, tf.constant(texts), 500).numpy()
+    tokens, scores = model.generate(ids, max_length=7, method="beam", beam_width=3)
+    np.testing.assert_array_equal(served["tokens"]["value"], tokens)
+    np.testing.assert_allclose(served["scores"]["value"], scores, atol=1e-5)

@@ -85,8 +85,12 @@ def load(name, *, batch_size=32, max_length=None, tokens=None, data_dir=None,
             data_dir=data_dir, seed=seed, smoke=smoke, **config,
         )
     if name not in catalog.CATALOG:
+        import difflib
+
+        close = difflib.get_close_matches(str(name), list_datasets(), n=1)
+        hint = f" Did you mean {close[0]!r}?" if close else ""
         raise ValueError(
-            f"Unknown dataset {name!r}; known: {', '.join(list_datasets())}."
+            f"Unknown dataset {name!r}.{hint} Known: {', '.join(list_datasets())}."
         )
     unknown = set(config) - {"task", "max_tokens", "standardize"}
     if unknown:

@@ -1,8 +1,35 @@
 """Batching: cache, shuffle, bucket by length, pad with 0, prefetch."""
 
+import weakref
+
 import tensorflow as tf
 
 SHUFFLE_BUFFER = 10_000
+#: Each shuffled split -> a function of the epoch giving that epoch's order.
+_EPOCHS = weakref.WeakKeyDictionary()
+
+
+def for_epoch(dataset, epoch):
+    """`dataset` (a split made by this module) in the order of `epoch`.
+
+    A shuffled split reshuffles at every iteration, so the order of an
+    epoch depends on how often it was iterated before. Here the order is a
+    function of the seed and `epoch` alone: a resumed run sees the same
+    epochs as an uninterrupted one. Unshuffled splits come back as they are.
+    """
+    build = _EPOCHS.get(dataset)
+    return dataset if build is None else build(epoch)
+
+
+def _shuffled(cached, seed, finish):
+    """`finish(cached.shuffle(...))`, reshuffled each iteration, with its
+    per-epoch twin registered for `for_epoch`."""
+    dataset = finish(cached.shuffle(SHUFFLE_BUFFER, seed=seed, reshuffle_each_iteration=True))
+    _EPOCHS[dataset] = lambda epoch: finish(
+        cached.shuffle(SHUFFLE_BUFFER, seed=seed + 1_000_003 * (epoch + 1),
+                       reshuffle_each_iteration=False)
+    )
+    return dataset
 
 
 def bucket_boundaries(max_length=None):
@@ -39,24 +66,27 @@ def batch_by_length(ds, length_fn, batch_size, *, max_length=None,
         shuffle: shuffle before batching (the training split).
         seed: the shuffle seed.
     """
-    ds = ds.cache()
-    if shuffle:
-        ds = ds.shuffle(SHUFFLE_BUFFER, seed=seed, reshuffle_each_iteration=True)
     edges = bucket_boundaries(max_length)
-    ds = ds.bucket_by_sequence_length(
-        element_length_func=length_fn,
-        bucket_boundaries=edges,
-        bucket_batch_sizes=[batch_size] * (len(edges) + 1),
-    )
-    return ds.prefetch(tf.data.AUTOTUNE)
+
+    def finish(ds):
+        ds = ds.bucket_by_sequence_length(
+            element_length_func=length_fn,
+            bucket_boundaries=edges,
+            bucket_batch_sizes=[batch_size] * (len(edges) + 1),
+        )
+        return ds.prefetch(tf.data.AUTOTUNE)
+
+    ds = ds.cache()
+    return _shuffled(ds, seed, finish) if shuffle else finish(ds)
 
 
 def batch_fixed(ds, batch_size, *, shuffle=False, seed=0):
     """Batches pairs whose shapes are all equal: cache, shuffle, prefetch."""
+    def finish(ds):
+        return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+
     ds = ds.cache()
-    if shuffle:
-        ds = ds.shuffle(SHUFFLE_BUFFER, seed=seed, reshuffle_each_iteration=True)
-    return ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
+    return _shuffled(ds, seed, finish) if shuffle else finish(ds)
 
 
 def check_batch_size(batch_size):

@@ -87,6 +87,14 @@ class TaskData:
                 f"Unknown task {self.task!r}; expected one of {TASKS}."
             )
 
+    def train_for_epoch(self, epoch):
+        """The training split in the order of `epoch` (0-based): the same in
+        every run with the same seed, however often the data were iterated
+        before, which lets a resumed run repeat an uninterrupted one."""
+        from rnnzoo.data.batching import for_epoch
+
+        return for_epoch(self.train, epoch)
+
     @property
     def splits(self):
         """The splits as a dict `{"train": ..., "validation": ..., "test": ...}`."""

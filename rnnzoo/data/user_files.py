@@ -215,13 +215,49 @@ def from_files(kind, path, eval_path=None, *, tokens="char", column=-1,
             raw, tag_names=tag_names, max_tokens=max_tokens, info=info,
             **common,
         )
+    info["longer_than_max_length"] = _count_long(records, tokens, max_length)
     raw = {k: _pairs_dataset(v) for k, v in records.items()}
     options = dict(tokens=tokens, max_tokens=max_tokens,
                    standardize=standardize, info=info, **common)
     if kind == "seq2seq":
         return text_tasks.seq2seq(raw, **options)
-    label_names = sorted({label for split in records.values()
-                          for _, label in split})
+    label_names = _check_labels(kind, records, path, eval_paths)
     build = (text_tasks.classification if kind == "classification"
              else text_tasks.conditional_generation)
     return build(raw, label_names=label_names, string_labels=True, **options)
+
+
+def _count_long(records, tokens, max_length):
+    """Examples per split whose text has more than `max_length` tokens (they
+    are cut to `max_length`)."""
+    if max_length is None:
+        return {}
+
+    def size(text):
+        return len(text) if tokens == "char" else len(text.split())
+
+    return {
+        split: sum(1 for pair in pairs if size(pair[0]) > max_length)
+        for split, pairs in records.items()
+    }
+
+
+def _check_labels(kind, records, path, eval_paths):
+    """The label names; refuses labels the training data never shows (the
+    model could not learn them) and, for classification, a single class."""
+    seen = sorted({label for _, label in records["train"]})
+    for split in ("validation", "test"):
+        unseen = sorted({label for _, label in records[split]} - set(seen))
+        if unseen:
+            where = (os.fspath(eval_paths[0 if split == "validation" else 1])
+                     if eval_paths else f"{os.fspath(path)} ({split} split)")
+            raise files_lib.DataFileError(
+                f"{where}: label(s) {unseen} do not occur in the training data "
+                f"(labels there: {seen}); a model cannot learn them"
+            )
+    if kind == "classification" and len(seen) < 2:
+        raise files_lib.DataFileError(
+            f"{os.fspath(path)}: every training example has the label "
+            f"{seen[0] if seen else None!r}; classification needs two classes or more"
+        )
+    return seen

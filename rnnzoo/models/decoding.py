@@ -12,10 +12,29 @@ never produced; in the returned tokens the end token is kept and followed by
 0.
 """
 
+import weakref
+
 import keras
 from keras import ops
 
 NEG_INF = -1e9
+_TRACED = weakref.WeakKeyDictionary()
+
+
+def traced(model, method):
+    """`model.method` compiled into one graph function on TensorFlow (the
+    step loop runs in the graph, not in Python: 6-60x faster generation,
+    benchmarks/results/pattern_throughput.md); as it is on other backends.
+    Python arguments (lengths, method names) are part of the trace key."""
+    fn = getattr(model, method)
+    if keras.backend.backend() != "tensorflow":
+        return fn
+    import tensorflow as tf
+
+    functions = _TRACED.setdefault(model, {})
+    if method not in functions:
+        functions[method] = tf.function(fn, reduce_retracing=True)
+    return functions[method]
 
 
 def _write(buffer, step, values):
@@ -29,7 +48,8 @@ def _write(buffer, step, values):
 def _aux_buffer(aux, batch, max_length):
     if aux is None:
         return ops.zeros((batch, max_length, 0))
-    return ops.zeros((batch, max_length) + tuple(aux.shape[1:]), aux.dtype)
+    # Dynamic shape: the attention over a source of unknown length in a graph.
+    return ops.zeros((batch, max_length) + tuple(ops.shape(aux)[1:]), aux.dtype)
 
 
 def _uniform(seed, step, shape):

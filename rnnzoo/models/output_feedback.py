@@ -329,8 +329,12 @@ class OutputFeedbackRNN(PatternModel):
         `max_length` new steps when the model has one. Returns the new ids
         `(batch, max_length)` as NumPy (greedy with `temperature=0`).
         """
+        prompt = ops.convert_to_tensor(prompt, "int32")
+        seed = ops.convert_to_tensor(seed, "int32")
         return ops.convert_to_numpy(
-            self.sample_tokens(prompt, max_length, temperature, top_k, seed, end_id, inputs)
+            decoding.traced(self, "sample_tokens")(
+                prompt, max_length, temperature, top_k, seed, end_id, inputs
+            )
         )
 
     def forecast(self, prompt, steps, inputs=None):

@@ -291,8 +291,9 @@ class Seq2Seq(PatternModel):
             `return_attention`, `attention (batch, max_length,
             source_steps)`.
         """
-        tokens, scores, attention = self.decode(
-            source_ids, max_length, method, beam_width, length_penalty
+        tokens, scores, attention = decoding.traced(self, "decode")(
+            ops.convert_to_tensor(source_ids, "int32"), max_length, method,
+            beam_width, length_penalty,
         )
         result = (ops.convert_to_numpy(tokens), ops.convert_to_numpy(scores))
         if return_attention:

@@ -243,8 +243,13 @@ class SequenceGenerator(PatternModel):
         """
         if seed is None:
             seed = int(np.random.randint(0, 2**31 - 1))
+        if condition is not None:
+            condition = ops.convert_to_tensor(condition)
+        if prompt is not None:
+            prompt = ops.convert_to_tensor(prompt, "int32")
         return ops.convert_to_numpy(
-            self.sample_tokens(
-                condition, max_length, temperature, top_k, seed, prompt, batch_size
+            decoding.traced(self, "sample_tokens")(
+                condition, max_length, temperature, top_k,
+                ops.convert_to_tensor(seed, "int32"), prompt, batch_size,
             )
         )

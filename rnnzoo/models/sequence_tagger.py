@@ -146,6 +146,10 @@ class SequenceTagger(PatternModel):
         right-padded with 0. Returns the `(batch, max_length)` new token ids
         as NumPy (greedy with `temperature=0`).
         """
+        prompt = ops.convert_to_tensor(prompt, "int32")
+        seed = ops.convert_to_tensor(seed, "int32")
         return ops.convert_to_numpy(
-            self.sample_tokens(prompt, max_length, temperature, top_k, seed, end_id)
+            decoding.traced(self, "sample_tokens")(
+                prompt, max_length, temperature, top_k, seed, end_id
+            )
         )

@@ -221,7 +221,7 @@ def test_other_file_errors(tmp_path):
 def test_cli_check(tmp_path, capsys):
     parser = argparse.ArgumentParser()
     add_data_commands(parser.add_subparsers(dest="command"))
-    good = _write(tmp_path, "data.tsv", "a\tx\nb\ty\nc\tx\n")
+    good = _write(tmp_path, "data.tsv", "a\tx\nb\ty\n" * 20)
     assert run_data_command(parser.parse_args(
         ["data", "check", "classification", str(good)])) == 0
     assert "label_names: ['x', 'y']" in capsys.readouterr().out
