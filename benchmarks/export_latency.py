@@ -11,11 +11,9 @@ back with `tf.saved_model.load`, and times:
   (random text of `--text-length` characters; class names for the
   generator), vectorization and decoding to text included;
 - Keras: the in-process model on the same token ids, as a user calls it:
-  `predict_on_batch` (classifier, tagger) or `generate` (the others; eager,
-  one Python iteration per generated token).
-The Seq2Seq has no attention: with attention, an export that takes text
-(a source of unknown length) fails as of this writing ("None values not
-supported" in `decoding._aux_buffer`). Generation writes
+  `predict_on_batch` (classifier, tagger) or `generate` (the others; a
+  cached `tf.function` on TensorFlow).
+The Seq2Seq has no attention. Generation writes
 `--decode-length` tokens greedily (beam: width 4); the
 end token is suppressed (its output bias set to -1e4), so every call
 writes them all. Before timing, the script checks that both give the same
@@ -53,6 +51,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import rnnzoo  # noqa: E402
+from timing import load, machine, ratio, suppress_end, timed_rounds  # noqa: E402
 from rnnzoo import models  # noqa: E402
 from rnnzoo import serving  # noqa: E402
 from rnnzoo.data.vectorize import DECODER_TOKENS  # noqa: E402
@@ -63,40 +62,6 @@ RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                        "results", "export_latency.md")
 ALPHABET = string.ascii_lowercase + string.digits + " .,+"
 LABELS, TAGS = ["negative", "positive"], ["O", "PER", "LOC", "ORG", "MISC"]
-
-
-def timed_rounds(candidates, rounds, seconds, warmup):
-    """{name: [seconds per call, one per round]} of zero-argument calls."""
-    plan = {}
-    for name, call in candidates.items():
-        for _ in range(warmup):
-            call()
-        start = time.perf_counter()
-        call()
-        plan[name] = (call, max(1, round(seconds / (time.perf_counter() - start))))
-    names, times = list(plan), {name: [] for name in plan}
-    for r in range(rounds):
-        for name in names[r % len(names):] + names[:r % len(names)]:
-            call, n = plan[name]
-            start = time.perf_counter()
-            for _ in range(n):
-                call()
-            times[name].append((time.perf_counter() - start) / n)
-        print(f"  round {r + 1}/{rounds}", flush=True)
-    return times
-
-
-def ratio(times, faster, slower):
-    """Speed of `faster` over `slower`: median (quartiles) of the rounds."""
-    r = [b / a for a, b in zip(times[faster], times[slower])]
-    q1, q2, q3 = statistics.quantiles(r, n=4) if len(r) > 1 else r * 3
-    return f"{q2:.2f}x ({q1:.2f}-{q3:.2f})"
-
-
-def suppress_end(model, end_id):
-    bias = model.get_layer("logits").bias
-    bias.assign(np.where(np.arange(bias.shape[0]) == end_id, -1e4, bias.numpy()))
-    return model
 
 
 def patterns(args):
@@ -124,7 +89,7 @@ def patterns(args):
     lm = models.OutputFeedbackRNN(units=u, num_classes=v)
     s2s = suppress_end(models.Seq2Seq(
         cell=cell, units=u, source_vocabulary_size=v, target_vocabulary_size=vt,
-        start_id=start, end_id=end), end)  # no attention: see the docstring
+        start_id=start, end_id=end), end)
     gen = suppress_end(models.SequenceGenerator(
         cell=cell, units=u, vocabulary_size=vt, num_conditions=len(LABELS),
         start_id=start, end_id=end), end)
@@ -192,16 +157,6 @@ def measure(args, base_dir):
                  "yes" if all(same) else "**no**", f"{export_s:.1f}"]
         rows.append("| " + " | ".join(cells) + " |")
     return rows
-
-
-def machine():
-    with open("/proc/cpuinfo") as f:
-        cpus = [l.split(":", 1)[1].strip() for l in f if l.startswith("model name")]
-    return f"{os.cpu_count()} cores, {(cpus or ['unknown CPU'])[0]}, {platform.system()}"
-
-
-def load():
-    return "/".join(f"{v:.1f}" for v in os.getloadavg())
 
 
 def parse_args(argv=None):

@@ -15,9 +15,10 @@ Generation: new tokens/s (batch x max_length over the time of one call) of
 greedy and beam decoding (`beam_width` 4) of a `Seq2Seq` (GRU, Luong
 attention), and greedy and sampling (temperature 1) of the tagger and
 feedback language models and of a class-conditioned `SequenceGenerator`.
-Each is timed as a user calls it, `model.generate` (eager: one Python
-iteration per step), and traced, the same decoding wrapped in one
-`tf.function` (as an export runs it). The end token is suppressed (its
+Each is timed eagerly (the decoding method called directly: one Python
+iteration per step) and traced, the same decoding wrapped in one
+`tf.function`, as an export runs it and as `model.generate` runs it on
+TensorFlow. The end token is suppressed (its
 output bias set to -1e4), so every call writes `max_length` tokens; the
 prompts of the language models (10 tokens) are primed inside the timed
 call, and their tokens are not counted.
@@ -42,7 +43,6 @@ import os
 import platform
 import statistics
 import sys
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
@@ -51,6 +51,7 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import rnnzoo  # noqa: E402
+from timing import load, machine, ratio, suppress_end, timed_rounds  # noqa: E402
 from rnnzoo import models  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)),
@@ -58,33 +59,9 @@ RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)),
 PROMPT, SOURCE, START, END = 10, 20, 2, 3  # prompt/source lengths, ids
 
 
-def timed_rounds(candidates, rounds, seconds, warmup):
-    """{name: [seconds per call, one per round]} of zero-argument calls."""
-    plan = {}
-    for name, call in candidates.items():
-        for _ in range(warmup):
-            call()
-        start = time.perf_counter()
-        call()
-        plan[name] = (call, max(1, round(seconds / (time.perf_counter() - start))))
-    names, times = list(plan), {name: [] for name in plan}
-    for r in range(rounds):
-        for name in names[r % len(names):] + names[:r % len(names)]:
-            call, n = plan[name]
-            start = time.perf_counter()
-            for _ in range(n):
-                call()
-            times[name].append((time.perf_counter() - start) / n)
-        print(f"  round {r + 1}/{rounds}", flush=True)
-    return times
 
-
-def ratio(times, faster, slower):
-    """Speed of `faster` over `slower`: median (quartiles) of the rounds."""
-    r = [b / a for a, b in zip(times[faster], times[slower])]
-    q1, q2, q3 = statistics.quantiles(r, n=4) if len(r) > 1 else r * 3
-    return f"{q2:.2f}x ({q1:.2f}-{q3:.2f})"
-
+def end_suppressed(model):
+    return suppress_end(model, END)
 
 def rate(times, name, work):
     return f"{work / statistics.median(times[name]) / 1000:.1f}k"
@@ -118,27 +95,20 @@ def training(args, steps):
     return rows
 
 
-def suppress_end(model):
-    """Makes the end token never chosen: every call writes max_length."""
-    bias = model.get_layer("logits").bias
-    bias.assign(np.where(np.arange(bias.shape[0]) == END, -1e4, bias.numpy()))
-    return model
-
-
 def generators(args):
     """{(model, decoding): (eager call, traceable call, its input)}."""
     u, v, b, n = args.units, args.vocabulary, args.batch, args.max_length
     rng = np.random.default_rng(0)
     source = rng.integers(4, v, (b, SOURCE), "int32")
     prompt = rng.integers(4, v, (b, PROMPT), "int32")
-    s2s = suppress_end(models.Seq2Seq(
+    s2s = end_suppressed(models.Seq2Seq(
         cell="gru", units=u, source_vocabulary_size=v, target_vocabulary_size=v,
         attention="luong", start_id=START, end_id=END))
     found = {}
     for method, label in (("greedy", "greedy"), ("beam", f"beam {args.beam}")):
         kw = dict(max_length=n, method=method, beam_width=args.beam)
         found[("Seq2Seq (gru, luong)", label)] = (
-            lambda kw=kw: s2s.generate(source, **kw),
+            lambda kw=kw: s2s.decode(source, **kw),
             lambda s, kw=kw: s2s.decode(s, **kw)[0], source)
     samplers = {
         "SequenceTagger LM (elman)": (prompt, models.SequenceTagger(
@@ -146,14 +116,14 @@ def generators(args):
         "OutputFeedbackRNN LM (jordan)": (prompt, models.OutputFeedbackRNN(
             units=u, num_classes=v)),
         "SequenceGenerator (gru, class)": (
-            rng.integers(0, 2, (b,), "int32"), suppress_end(models.SequenceGenerator(
+            rng.integers(0, 2, (b,), "int32"), end_suppressed(models.SequenceGenerator(
                 cell="gru", units=u, vocabulary_size=v, num_conditions=2,
                 start_id=START, end_id=END))),
     }
     for name, (x, m) in samplers.items():
         for temperature, label in ((0.0, "greedy"), (1.0, "sampling")):
             kw = dict(max_length=n, temperature=temperature, seed=0)
-            found[(name, label)] = (lambda m=m, x=x, kw=kw: m.generate(x, **kw),
+            found[(name, label)] = (lambda m=m, x=x, kw=kw: m.sample_tokens(x, **kw),
                                     lambda x, m=m, kw=kw: m.sample_tokens(x, **kw), x)
     return found
 
@@ -177,16 +147,6 @@ def generation(args):
                  ratio(times, key + ("traced",), key + ("eager",)), greedy]
         rows.append("| " + " | ".join(cells) + " |")
     return rows
-
-
-def machine():
-    with open("/proc/cpuinfo") as f:
-        cpus = [l.split(":", 1)[1].strip() for l in f if l.startswith("model name")]
-    return f"{os.cpu_count()} cores, {(cpus or ['unknown CPU'])[0]}, {platform.system()}"
-
-
-def load():
-    return "/".join(f"{v:.1f}" for v in os.getloadavg())
 
 
 def parse_args(argv=None):
@@ -250,8 +210,9 @@ def main(argv=None):
         "|---:|---|---:|---:|---:|---:|---:|", *train_rows, "",
         "## Generation", "",
         f"New tokens/s = batch x {args.max_length} new tokens per second of one "
-        "call (end token suppressed). Eager = `model.generate`; traced = the same "
-        "decoding in one `tf.function`. Sampling at temperature 1; language models "
+        "call (end token suppressed). Eager = the decoding method called directly; "
+        "traced = the same decoding in one `tf.function` (what `model.generate` "
+        "and an export run). Sampling at temperature 1; language models "
         f"primed with a {PROMPT}-token prompt inside the call; Seq2Seq source "
         f"{SOURCE} tokens.", "",
         "| model | decoding | eager tok/s | traced tok/s "

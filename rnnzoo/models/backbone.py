@@ -154,10 +154,17 @@ class PatternModel(keras.Model):
     config is its constructor arguments."""
 
     def default_loss(self):
-        raise NotImplementedError
+        """Cross-entropy from logits (over non-padding steps for sequence
+        outputs), or mean squared error for real-valued outputs."""
+        if self._constructor_config.get("output_dim") is not None:
+            return keras.losses.MeanSquaredError()
+        return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
     def default_metrics(self):
-        return []
+        """Accuracy (over non-padding steps), or mean absolute error."""
+        if self._constructor_config.get("output_dim") is not None:
+            return [keras.metrics.MeanAbsoluteError(name="mae")]
+        return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
 
     def sequence_mask(self, x):
         """Boolean `(batch, steps)` of the target steps the loss counts, or

@@ -254,16 +254,6 @@ class OutputFeedbackRNN(PatternModel):
             return None
         return ops.not_equal(input_named(x, "previous_targets"), 0)
 
-    def default_loss(self):
-        if self._constructor_config["num_classes"] is not None:
-            return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-        return keras.losses.MeanSquaredError()
-
-    def default_metrics(self):
-        if self._constructor_config["num_classes"] is not None:
-            return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
-        return [keras.metrics.MeanAbsoluteError(name="mae")]
-
     def _external(self, inputs):
         """External inputs, embedded, or `None`."""
         config = self._constructor_config

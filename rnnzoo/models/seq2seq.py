@@ -209,12 +209,6 @@ class Seq2Seq(PatternModel):
     def sequence_mask(self, x):
         return ops.not_equal(input_named(x, "target_ids"), 0)
 
-    def default_loss(self):
-        return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-
-    def default_metrics(self):
-        return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
-
     def _layers_by_name(self):
         return {layer.name: layer for layer in self.layers}
 

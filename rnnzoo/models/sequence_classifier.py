@@ -114,13 +114,3 @@ class SequenceClassifier(PatternModel):
             "embedding_dim": embedding_dim,
             "input_dim": input_dim,
         }
-
-    def default_loss(self):
-        if self._constructor_config["num_classes"] is not None:
-            return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-        return keras.losses.MeanSquaredError()
-
-    def default_metrics(self):
-        if self._constructor_config["num_classes"] is not None:
-            return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
-        return [keras.metrics.MeanAbsoluteError(name="mae")]

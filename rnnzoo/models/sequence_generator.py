@@ -159,12 +159,6 @@ class SequenceGenerator(PatternModel):
     def sequence_mask(self, x):
         return ops.not_equal(input_named(x, "target_ids"), 0)
 
-    def default_loss(self):
-        return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-
-    def default_metrics(self):
-        return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
-
     def _condition_vector(self, condition):
         config = self._constructor_config
         if condition is None:

@@ -104,12 +104,6 @@ class SequenceTagger(PatternModel):
             return None
         return ops.not_equal(input_named(x, "token_ids"), 0)
 
-    def default_loss(self):
-        return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
-
-    def default_metrics(self):
-        return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
-
     def _recurrent_layers(self):
         return layers_named(self, "recurrent", self._constructor_config["num_layers"])
 
