@@ -486,10 +486,14 @@ class GradientNorms(keras.callbacks.Callback):
         # TensorFlow: sum, max, clipped steps, steps, last norm, last clipped.
         # Under tf.distribute, each replica clips its own gradients before
         # they are summed: the first replica's are recorded.
-        strategy = getattr(self.model, "distribute_strategy", None)
-        with strategy.scope() if strategy is not None else contextlib.nullcontext():
-            self._totals = keras.Variable(np.zeros(6, "float32"), trainable=False,
-                                          aggregation="only_first_replica")
+        # One variable for the callback's life: a train function traced in an
+        # earlier `fit` call (the engine calls `fit` once per epoch) keeps
+        # writing to the variable it was traced with.
+        if getattr(self, "_totals", None) is None:
+            strategy = getattr(self.model, "distribute_strategy", None)
+            with strategy.scope() if strategy is not None else contextlib.nullcontext():
+                self._totals = keras.Variable(np.zeros(6, "float32"), trainable=False,
+                                              aggregation="only_first_replica")
         old, original = optimizer.__dict__.get("apply", _MISSING), optimizer.apply
 
         def apply(grads, trainable_variables=None):

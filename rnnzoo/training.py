@@ -301,6 +301,7 @@ def _train(recipe, settings, strategy, task_data, model_class, model_kwargs,
             epochs=settings["epochs"],
             initial_epoch=epoch,
             steps_per_epoch=settings["steps_per_epoch"],
+            shuffle=False,  # The data order is the pipeline's, per epoch.
             callbacks=epoch_callbacks,
             verbose=verbose,
         )
