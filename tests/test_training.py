@@ -89,7 +89,7 @@ def test_recipes_train_on_the_users_files(name, tmp_path):
     result = run(
         find_recipe(name),
         {"data": path, "epochs": 1, "units": 8, "output_dir": str(tmp_path / "runs"),
-         "eval_examples": 8, "sample_length": 10, **extra},
+         "batch_size": 8, "eval_examples": 8, "sample_length": 10, **extra},
         verbose=0,
     )
     assert np.isfinite(result.metrics["test"]["loss"])

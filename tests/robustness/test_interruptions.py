@@ -57,11 +57,10 @@ def uninterrupted(tmp_path_factory):
 
 
 # Kill points: while loading data (before any checkpoint), just after epoch
-# 1 and 3 were checkpointed, and while the final model is evaluated.
+# 2 was checkpointed, and while the final model is evaluated.
 KILL_POINTS = {
     "loading": lambda run_dir: True,
-    "after_epoch_1": lambda run_dir: epochs_done(run_dir) >= 1,
-    "after_epoch_3": lambda run_dir: epochs_done(run_dir) >= 3,
+    "after_epoch_2": lambda run_dir: epochs_done(run_dir) >= 2,
     "evaluating": lambda run_dir: os.path.exists(os.path.join(run_dir, "model.keras")),
 }
 
