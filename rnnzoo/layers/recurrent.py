@@ -343,6 +343,14 @@ class RecurrentLayer:
         return cls(**config)
 
 
+def _gpu_visible():
+    if keras.backend.backend() != "tensorflow":
+        return False
+    import tensorflow as tf
+
+    return bool(tf.config.list_logical_devices("GPU"))
+
+
 class CudnnRecurrentLayer(RecurrentLayer):
     """`RecurrentLayer` for cells that stock Keras can run with cuDNN.
 
@@ -369,6 +377,19 @@ class CudnnRecurrentLayer(RecurrentLayer):
             )
         # Stock Keras reads `use_cudnn` to choose its fused kernels.
         self.use_cudnn = False if blocker else use_cudnn
+        if self.use_cudnn and _gpu_visible() and self._stock_kernel_config():
+            # As stock Keras: cuDNN ops do not compile with XLA, so a model
+            # that will run them proceeds without `jit_compile`.
+            self.supports_jit = False
+
+    def _stock_kernel_config(self):
+        cell = self.cell
+        return (
+            cell.activation is keras.activations.tanh
+            and cell.recurrent_activation is keras.activations.sigmoid
+            and cell.use_bias
+            and not self.unroll
+        )
 
     def cudnn_blocker(self):
         return None

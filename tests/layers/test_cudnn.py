@@ -52,3 +52,17 @@ def test_cudnn_kernel_only_for_the_stock_configuration(fake_gpu, make, cudnn):
 def test_use_cudnn_survives_the_config_round_trip():
     layer = layers.GRU(4, use_cudnn=False)
     assert layers.GRU.from_config(layer.get_config()).use_cudnn is False
+
+
+@pytest.mark.parametrize(
+    "make, supports_jit",
+    [
+        (lambda: layers.LSTM(4), False),
+        (lambda: layers.GRU(4), False),
+        (lambda: layers.LSTM(4, use_cudnn=False), True),
+        (lambda: layers.LSTM(4, layer_norm=True), True),
+        (lambda: layers.GRU(4, activation="relu"), True),
+    ],
+)
+def test_models_that_run_cudnn_proceed_without_xla(fake_gpu, make, supports_jit):
+    assert make().supports_jit is supports_jit
