@@ -11,9 +11,9 @@ import keras
 from rnnzoo import __version__
 from rnnzoo import data as rz_data
 from rnnzoo import distribute
-from rnnzoo.diagnostics import diagnostics_callbacks
 from rnnzoo import evaluation
 from rnnzoo import models
+from rnnzoo.diagnostics import diagnostics_callbacks
 from rnnzoo.recipe import resolve
 from rnnzoo.registry import model_preset
 from rnnzoo.run_folder import EpochCheckpoint
