@@ -72,7 +72,7 @@ class ElmanCell(RecurrentCell):
         inputs, feedback = self.apply_dropout(inputs, previous, training)
         z = ops.matmul(inputs, self.kernel)
         if self.bias is not None:
-            z = z + self.bias
+            z = ops.add(z, self.bias)  # A fused BiasAdd on TensorFlow.
         output = self.activation(z + ops.matmul(feedback, self.recurrent_kernel))
         return output, ([output] if nested else output)
 

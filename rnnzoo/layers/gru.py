@@ -106,11 +106,11 @@ class GRUCell(RecurrentCell):
                 x = layer_norm(x, self.input_norm_gamma)
                 u = layer_norm(u, self.recurrent_norm_gamma)
             if self.bias is not None:
-                x = x + self.bias[0]
-                u = u + self.bias[1]
+                x = ops.add(x, self.bias[0])
+                u = ops.add(u, self.bias[1])
         else:
             if self.bias is not None:
-                x = x + self.bias
+                x = ops.add(x, self.bias)
             u = ops.matmul(feedback, self.recurrent_kernel[:, : 2 * units])
         x_z, x_r, x_h = ops.split(x, 3, axis=-1)
         # One split, not three slices: the gradient of a slice is a padded

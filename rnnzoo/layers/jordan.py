@@ -96,14 +96,14 @@ class JordanCell(RecurrentCell):
         z = ops.matmul(inputs, self.kernel)
         z = z + ops.matmul(feedback, self.recurrent_kernel)
         if self.bias is not None:
-            z = z + self.bias
+            z = ops.add(z, self.bias)
         return self.activation(z)
 
     def readout(self, hidden):
         """`y_t` from `h_t`, for one step or whole sequences."""
         y = ops.matmul(hidden, self.output_kernel)
         if self.output_bias is not None:
-            y = y + self.output_bias
+            y = ops.add(y, self.output_bias)
         return self.output_activation(y)
 
     def call(self, inputs, states, training=False):

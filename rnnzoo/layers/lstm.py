@@ -142,7 +142,7 @@ class LSTMCell(RecurrentCell):
             r = layer_norm(r, self.recurrent_norm_gamma)
         z = x + r
         if self.bias is not None:
-            z = z + self.bias
+            z = ops.add(z, self.bias)
         i, f, g, o = ops.split(z, 4, axis=-1)
         gate = self.recurrent_activation
         c = gate(f) * c_previous + gate(i) * self.activation(g)

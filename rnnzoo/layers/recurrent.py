@@ -291,11 +291,12 @@ class RecurrentLayer:
             )
         if initial_state is not None:
             initial_state = self._check_initial_state(initial_state)
-        batch_size = ops.shape(sequences)[0]
-        feedback = ops.zeros(
-            (batch_size, self.state_size[0]), dtype=self.compute_dtype
-        )
-        self.cell.start_sequence(sequences[:, 0, :], feedback, training)
+        cell = self.cell
+        if training and (cell.dropout > 0 or cell.recurrent_dropout > 0):
+            feedback = ops.zeros(
+                (ops.shape(sequences)[0], self.state_size[0]), dtype=self.compute_dtype
+            )
+            cell.start_sequence(sequences[:, 0, :], feedback, training)
         try:
             return super().call(
                 sequences,

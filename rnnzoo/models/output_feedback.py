@@ -88,7 +88,7 @@ class OutputFeedback(keras.layers.Layer):
             start = self.external_dim + j * self.output_units
             z = z + self._feed(tap, kernel[start : start + self.output_units])
         if cell.bias is not None:
-            z = z + cell.bias
+            z = ops.add(z, cell.bias)
         h = cell.activation(z)
         for layer in self.hidden_layers:
             h = layer(h)
