@@ -51,7 +51,8 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import rnnzoo  # noqa: E402
-from timing import load, machine, ratio, suppress_end, timed_rounds  # noqa: E402
+from timing import (  # noqa: E402
+    add_timing_arguments, fill_defaults, load, machine, ratio, suppress_end, timed_rounds)
 from rnnzoo import models  # noqa: E402
 from rnnzoo import serving  # noqa: E402
 from rnnzoo.data.vectorize import DECODER_TOKENS  # noqa: E402
@@ -60,6 +61,10 @@ from rnnzoo.export import export_saved_model  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                        "results", "export_latency.md")
+EXPORT_FULL = dict(units=256, text_length=40, decode_length=30, batch=64, rounds=7,
+                   seconds=0.5, warmup=2)
+EXPORT_QUICK = dict(units=8, text_length=8, decode_length=4, batch=8, rounds=2,
+                    seconds=0.01, warmup=1)
 ALPHABET = string.ascii_lowercase + string.digits + " .,+"
 LABELS, TAGS = ["negative", "positive"], ["O", "PER", "LOC", "ORG", "MISC"]
 
@@ -169,24 +174,8 @@ def parse_args(argv=None):
     add("--decode-length", type=int, help="tokens each generation writes (default 30)")
     add("--batch", type=int, help="batch of the throughput column (default 64)")
     add("--beam", type=int, default=4, help="beam width (default 4)")
-    add("--rounds", type=int, help="interleaved rounds (default 7)")
-    add("--seconds", type=float, help="time a candidate ~this long a round "
-        "(default 0.5)")
-    add("--warmup", type=int, help="untimed calls per candidate (default 2)")
-    add("--quick", action="store_true", help="smoke test, no file written")
-    add("--output", help="Markdown file to write (default: benchmarks/"
-        "results/export_latency.md; none with --quick)")
-    args = parser.parse_args(argv)
-    keys = ("units", "text_length", "decode_length", "batch", "rounds", "seconds",
-            "warmup")
-    defaults = ((8, 8, 4, 8, 2, 0.01, 1) if args.quick
-                else (256, 40, 30, 64, 7, 0.5, 2))
-    for key, value in zip(keys, defaults):
-        if getattr(args, key) is None:
-            setattr(args, key, value)
-    if not args.quick:
-        args.output = args.output or RESULTS
-    return args
+    add_timing_arguments(parser, EXPORT_FULL, RESULTS)
+    return fill_defaults(parser.parse_args(argv), EXPORT_FULL, EXPORT_QUICK, RESULTS)
 
 
 def main(argv=None):

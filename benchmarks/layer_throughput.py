@@ -41,6 +41,7 @@ import tensorflow as tf
 from keras import ops
 
 import rnnzoo
+from timing import add_timing_arguments, fill_defaults, load, machine
 
 # torch's OpenMP workers spin while they wait; on cores shared with
 # TensorFlow's thread pool (and other jobs) that made its timings erratic
@@ -56,6 +57,9 @@ except ImportError:
 FAMILIES = ("elman", "jordan", "lstm", "gru")
 HERE = os.path.dirname(os.path.abspath(__file__))
 RESULTS = os.path.join(HERE, "results", "layer_throughput.md")
+LAYER_FULL = dict(shapes="64x100x128x256,64x50x128x128", rounds=9, seconds=0.6,
+                  warmup=3)
+LAYER_QUICK = dict(shapes="4x5x8x8", rounds=2, seconds=0.01, warmup=1)
 
 
 # Plain cells: the textbook equations in keras.ops, as a user would write them.
@@ -254,19 +258,6 @@ def table(results, specs):
     return "\n".join(lines)
 
 
-def machine():
-    model = "unknown CPU"
-    if os.path.exists("/proc/cpuinfo"):
-        with open("/proc/cpuinfo") as f:
-            names = [l for l in f if l.startswith("model name")]
-        model = names[0].split(":", 1)[1].strip() if names else model
-    return f"{os.cpu_count()} cores, {model}, {platform.system()}"
-
-
-def load():
-    return "/".join(f"{v:.1f}" for v in os.getloadavg())
-
-
 def versions():
     parts = [f"Python {platform.python_version()}",
              f"Keras {keras.__version__} ({keras.backend.backend()})",
@@ -285,24 +276,10 @@ def parse_args(argv=None):
     add = parser.add_argument
     add("--shapes", help="comma-separated BxTxDxH (default: "
         "64x100x128x256,64x50x128x128)")
-    add("--rounds", type=int, help="interleaved rounds (default 9)")
-    add("--seconds", type=float,
-        help="about how long one candidate is timed a round (default 0.6)")
-    add("--warmup", type=int, help="untimed steps per candidate (default 3)")
     add("--layers", default=",".join(FAMILIES),
         help="comma-separated subset of " + ",".join(FAMILIES))
-    add("--quick", action="store_true",
-        help="a smoke test: shape 4x5x8x8, 2 short rounds, no file written")
-    add("--output", help="Markdown file to write (default: "
-        "benchmarks/results/layer_throughput.md; none with --quick)")
-    args = parser.parse_args(argv)
-    defaults = (("4x5x8x8", 2, 0.01, 1) if args.quick
-                else ("64x100x128x256,64x50x128x128", 9, 0.6, 3))
-    for key, value in zip(("shapes", "rounds", "seconds", "warmup"), defaults):
-        if getattr(args, key) is None:
-            setattr(args, key, value)
-    if not args.quick:
-        args.output = args.output or RESULTS
+    add_timing_arguments(parser, LAYER_FULL, RESULTS)
+    args = fill_defaults(parser.parse_args(argv), LAYER_FULL, LAYER_QUICK, RESULTS)
     args.shapes = [tuple(map(int, s.split("x"))) if s.count("x") == 3
                    and s.replace("x", "").isdigit() else None
                    for s in args.shapes.split(",")]

@@ -51,12 +51,17 @@ import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 import rnnzoo  # noqa: E402
-from timing import load, machine, ratio, suppress_end, timed_rounds  # noqa: E402
+from timing import (  # noqa: E402
+    add_timing_arguments, fill_defaults, load, machine, ratio, suppress_end, timed_rounds)
 from rnnzoo import models  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                        "results", "pattern_throughput.md")
 PROMPT, SOURCE, START, END = 10, 20, 2, 3  # prompt/source lengths, ids
+PATTERN_FULL = dict(lengths="50,100,200", batch=64, units=256, vocabulary=64,
+                    max_length=50, rounds=7, seconds=0.8, warmup=2)
+PATTERN_QUICK = dict(lengths="5,10", batch=4, units=8, vocabulary=16, max_length=4,
+                     rounds=2, seconds=0.01, warmup=1)
 
 
 
@@ -159,24 +164,9 @@ def parse_args(argv=None):
     add("--vocabulary", type=int, help="vocabulary size (default 64)")
     add("--max-length", type=int, help="new tokens per generation (default 50)")
     add("--beam", type=int, default=4, help="beam width (default 4)")
-    add("--rounds", type=int, help="interleaved rounds (default 7)")
-    add("--seconds", type=float, help="time a candidate ~this long a round "
-        "(default 0.8)")
-    add("--warmup", type=int, help="untimed calls per candidate (default 2)")
-    add("--quick", action="store_true", help="smoke test, no file written")
-    add("--output", help="Markdown file to write (default: benchmarks/"
-        "results/pattern_throughput.md; none with --quick)")
-    args = parser.parse_args(argv)
-    keys = ("lengths", "batch", "units", "vocabulary", "max_length", "rounds",
-            "seconds", "warmup")
-    defaults = (("5,10", 4, 8, 16, 4, 2, 0.01, 1) if args.quick
-                else ("50,100,200", 64, 256, 64, 50, 7, 0.8, 2))
-    for key, value in zip(keys, defaults):
-        if getattr(args, key) is None:
-            setattr(args, key, value)
+    add_timing_arguments(parser, PATTERN_FULL, RESULTS)
+    args = fill_defaults(parser.parse_args(argv), PATTERN_FULL, PATTERN_QUICK, RESULTS)
     args.lengths = [int(t) for t in args.lengths.split(",")]
-    if not args.quick:
-        args.output = args.output or RESULTS
     return args
 
 

@@ -52,3 +52,26 @@ def machine():
 
 def load():
     return "/".join(f"{v:.1f}" for v in os.getloadavg())
+
+
+def add_timing_arguments(parser, full, results):
+    """Adds --rounds, --seconds, --warmup, --quick and --output to `parser`."""
+    add = parser.add_argument
+    add("--rounds", type=int, help=f"interleaved rounds (default {full['rounds']})")
+    add("--seconds", type=float, help="about how long one candidate is timed a "
+        f"round (default {full['seconds']})")
+    add("--warmup", type=int,
+        help=f"untimed calls per candidate (default {full['warmup']})")
+    add("--quick", action="store_true", help="smoke test, no file written")
+    add("--output", help=f"Markdown file to write (default: "
+        f"{os.path.relpath(results)}; none with --quick)")
+
+
+def fill_defaults(args, full, quick, results):
+    """Sets each argument left unset from `full` (or `quick`), and the output."""
+    for key, value in (quick if args.quick else full).items():
+        if getattr(args, key) is None:
+            setattr(args, key, value)
+    if not args.quick:
+        args.output = args.output or results
+    return args
