@@ -45,8 +45,10 @@ def suppress_end(model, end_id):
 
 
 def machine():
-    with open("/proc/cpuinfo") as f:
-        cpus = [l.split(":", 1)[1].strip() for l in f if l.startswith("model name")]
+    cpus = []
+    if os.path.exists("/proc/cpuinfo"):  # Linux; other systems say less.
+        with open("/proc/cpuinfo") as f:
+            cpus = [l.split(":", 1)[1].strip() for l in f if l.startswith("model name")]
     return f"{os.cpu_count()} cores, {(cpus or ['unknown CPU'])[0]}, {platform.system()}"
 
 
