@@ -1,10 +1,12 @@
 """The training engine: runs a `Recipe` and leaves a run folder."""
 
+import contextlib
 import dataclasses
 import math
 import os
 import shutil
 import tempfile
+import warnings
 
 import keras
 
@@ -31,6 +33,19 @@ class RunResult:
     run_dir: str
     metrics: dict
     model: keras.Model
+
+
+@contextlib.contextmanager
+def finite_passes():
+    """Keras quiet about the end of a dataset of unknown length.
+
+    Every rnnzoo pass (a training epoch, an evaluation) reads a finite
+    dataset to its end; Keras would warn there that the input "ran out of
+    data" and that training is interrupted, which is not the case.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Your input ran out of data")
+        yield
 
 
 def load_data(recipe, settings):
@@ -179,7 +194,8 @@ def run_directory(recipe, settings):
 def test_metrics(model, task_data, recipe, settings):
     """Held-out metrics: Keras's (`loss`, `accuracy`...) and the recipe's."""
     test = adapt_inputs(model, task_data.test)
-    metrics = model.evaluate(test, verbose=0, return_dict=True)
+    with finite_passes():
+        metrics = model.evaluate(test, verbose=0, return_dict=True)
     wanted = set(recipe.metrics)
     if wanted & {"exact_match", "bleu"}:
         metrics.update(evaluation.seq2seq_metrics(model, task_data, settings, wanted))
@@ -295,16 +311,17 @@ def _train(recipe, settings, strategy, task_data, model_class, model_kwargs,
         *callbacks,
     ]
     for epoch in range(done, settings["epochs"]):
-        model.fit(
-            prepare(task_data.train_for_epoch(epoch)),
-            validation_data=validation,
-            epochs=settings["epochs"],
-            initial_epoch=epoch,
-            steps_per_epoch=settings["steps_per_epoch"],
-            shuffle=False,  # The data order is the pipeline's, per epoch.
-            callbacks=epoch_callbacks,
-            verbose=verbose,
-        )
+        with finite_passes():
+            model.fit(
+                prepare(task_data.train_for_epoch(epoch)),
+                validation_data=validation,
+                epochs=settings["epochs"],
+                initial_epoch=epoch,
+                steps_per_epoch=settings["steps_per_epoch"],
+                shuffle=False,  # The data order is the pipeline's, per epoch.
+                callbacks=epoch_callbacks,
+                verbose=verbose,
+            )
         if checkpoint.stopped_on_nan:
             break
     if checkpoint.stopped_on_nan:
