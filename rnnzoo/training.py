@@ -310,8 +310,8 @@ def _train(recipe, settings, strategy, task_data, model_class, model_kwargs,
         StopAfterEpoch(),
         *callbacks,
     ]
-    for epoch in range(done, settings["epochs"]):
-        with finite_passes():
+    with finite_passes():
+        for epoch in range(done, settings["epochs"]):
             model.fit(
                 prepare(task_data.train_for_epoch(epoch)),
                 validation_data=validation,
@@ -322,8 +322,8 @@ def _train(recipe, settings, strategy, task_data, model_class, model_kwargs,
                 callbacks=epoch_callbacks,
                 verbose=verbose,
             )
-        if checkpoint.stopped_on_nan:
-            break
+            if checkpoint.stopped_on_nan:
+                break
     if checkpoint.stopped_on_nan:
         good = checkpoint.stopped_on_nan - 1
         kept = (
