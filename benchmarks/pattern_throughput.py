@@ -117,7 +117,7 @@ def generators(args):
             lambda s, kw=kw: s2s.decode(s, **kw)[0], source)
     samplers = {
         "SequenceTagger LM (elman)": (prompt, models.SequenceTagger(
-            cell="elman", units=u, num_tags=v, vocabulary_size=v)),
+            cell="elman", units=u, num_tags=v, vocabulary_size=v, task="language_model")),
         "OutputFeedbackRNN LM (jordan)": (prompt, models.OutputFeedbackRNN(
             units=u, num_classes=v)),
         "SequenceGenerator (gru, class)": (

@@ -18,8 +18,7 @@ RECIPE = Recipe(
     description="bidirectional LSTM NER tagger on conll2003, entity F1",
     settings={
         "dataset": "conll2003",
-        "model": "tagger_lstm_bidirectional_base",
-        "units": 128,
+        "model": "tagger_lstm_bidirectional_2x128",
         "dropout": 0.3,
         "tokens": "word",
         "epochs": 15,

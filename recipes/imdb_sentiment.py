@@ -18,14 +18,12 @@ RECIPE = Recipe(
     description="bidirectional LSTM sentiment classifier on TFDS imdb_reviews",
     settings={
         "dataset": "imdb_reviews",
-        "model": "classifier_lstm_bidirectional_base",
-        "units": 64,
+        "model": "classifier_lstm_bidirectional_2x64",
         "tokens": "word",
-        "max_length": 200,
+        "max_input_tokens": 200,
         "epochs": 2,
         "batch_size": 32,
     },
-    model_config={"embedding_dim": 128},
     dataset_config={"max_tokens": 20000},
     smoke={"epochs": 1, "batch_size": 16, "units": 8},
 )

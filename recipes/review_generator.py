@@ -19,10 +19,9 @@ RECIPE = Recipe(
     description="label-conditioned review generator (one-to-many) on imdb_reviews",
     settings={
         "dataset": "imdb_reviews",
-        "model": "generator_lstm_small",
-        "units": 512,
+        "model": "generator_lstm_1x512",
         "tokens": "word",
-        "max_length": 60,
+        "max_input_tokens": 60,
         "dropout": 0.2,
         "epochs": 5,
         "batch_size": 64,

@@ -21,16 +21,19 @@ RECIPE = Recipe(
     description="2-layer LSTM character language model on tiny_shakespeare",
     settings={
         "dataset": "tiny_shakespeare",
-        "model": "tagger_lstm_base",
-        "units": 512,
-        "dropout": 0.2,
-        "max_length": 100,
-        "epochs": 20,
-        "batch_size": 64,
+        "model": "tagger_lstm_2x512",
+        "dropout": 0.3,
+        "max_input_tokens": 200,
+        "epochs": 30,
+        "batch_size": 32,
         "learning_rate": 0.002,
+        "lr_schedule": "cosine",
+        "warmup_steps": 200,
+        "patience": 5,
+        "max_new_tokens": 300,
     },
     metrics=("samples",),
-    smoke={"epochs": 1, "batch_size": 16, "units": 16, "sample_length": 20},
+    smoke={"epochs": 1, "batch_size": 16, "units": 16, "max_new_tokens": 20},
 )
 
 if __name__ == "__main__":

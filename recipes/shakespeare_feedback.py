@@ -19,15 +19,14 @@ RECIPE = Recipe(
     description="output-feedback (Jordan) character model on tiny_shakespeare",
     settings={
         "dataset": "tiny_shakespeare",
-        "model": "feedback_jordan_window16_base",
-        "units": 512,
-        "max_length": 100,
+        "model": "feedback_jordan_window16_2x512",
+        "max_input_tokens": 100,
         "epochs": 20,
         "batch_size": 64,
         "learning_rate": 0.002,
     },
     metrics=("samples",),
-    smoke={"epochs": 1, "batch_size": 16, "units": 16, "sample_length": 20},
+    smoke={"epochs": 1, "batch_size": 16, "units": 16, "max_new_tokens": 20},
 )
 
 if __name__ == "__main__":

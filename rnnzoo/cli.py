@@ -50,8 +50,12 @@ class Parser(argparse.ArgumentParser):
 
 
 def add_setting_flags(parser):
+    from rnnzoo.recipe import RENAMED
     from rnnzoo.recipe import SETTINGS
 
+    for name in RENAMED:  # Refused with a pointer to the new name.
+        parser.add_argument("--" + name.replace("_", "-"), dest=name, default=None,
+                            help=argparse.SUPPRESS)
     group = parser.add_argument_group("recipe settings (override the recipe)")
     for name, setting in SETTINGS.items():
         flag = "--" + name.replace("_", "-")
@@ -65,9 +69,13 @@ def add_setting_flags(parser):
 
 
 def settings_from(args):
+    from rnnzoo.recipe import RENAMED
     from rnnzoo.recipe import SETTINGS
     from rnnzoo.recipe import check_settings
 
+    for old, new in RENAMED.items():
+        if getattr(args, old, None) is not None:
+            raise UsageError(f"--{old.replace('_', '-')} was renamed: use {new}.")
     given = {k: getattr(args, k) for k in SETTINGS if getattr(args, k, None) is not None}
     try:
         return check_settings(given, "the command line")
@@ -84,14 +92,17 @@ def command_train(args):
 def train_recipe(recipe, args):
     from rnnzoo.recipe import Sweep
     from rnnzoo.training import run
-    from rnnzoo.training import run_sweep
+    from rnnzoo.sweep import run_sweep
 
     verbose = 2 if args.quiet else 1
     if isinstance(recipe, Sweep):
         summary = run_sweep(recipe, settings_from(args), verbose=verbose)
         print(summary["table"])
         return 0
-    result = run(recipe, settings_from(args), verbose=verbose)
+    import shlex
+
+    command = shlex.join(["rnnzoo", *(sys.argv[1:] if args.argv is None else args.argv)])
+    result = run(recipe, settings_from(args), verbose=verbose, command=command)
     print_test_metrics(result.run_dir, result.metrics.get("test", {}))
     if args.export is not None:
         from rnnzoo.export import export_run
@@ -149,7 +160,7 @@ def command_generate(args):
         args.run_dir,
         prompts=args.prompt,
         condition=args.condition,
-        max_length=args.max_length,
+        max_new_tokens=args.max_new_tokens,
         temperature=args.temperature,
         top_k=args.top_k,
         seed=args.seed,
@@ -220,10 +231,13 @@ def build_parser():
     generate.add_argument("run_dir")
     generate.add_argument("--prompt", action="append", help="text to continue (repeatable)")
     generate.add_argument("--condition", help="class label of a conditional generator")
-    generate.add_argument("--max-length", type=int, default=200)
-    generate.add_argument("--temperature", type=float, default=0.8)
-    generate.add_argument("--top-k", type=int, default=None)
-    generate.add_argument("--seed", type=int, default=0)
+    generate.add_argument("--max-new-tokens", type=int, metavar="N",
+                          help="most tokens to write (default: the run's --max-new-tokens)")
+    generate.add_argument("--temperature", type=float, metavar="T",
+                          help="sampling temperature, 0 for greedy (default: the run's)")
+    generate.add_argument("--top-k", type=int, metavar="K",
+                          help="sample among the K likeliest tokens (default: all)")
+    generate.add_argument("--seed", type=int, help="sampling seed (default: the run's)")
     generate.set_defaults(handler=command_generate)
 
     export = commands.add_parser("export", help="export a run for TF Serving")
@@ -243,15 +257,44 @@ def build_parser():
     predict.set_defaults(handler=command_predict)
 
     add_data_commands(commands)
-    from rnnzoo.plots import add_plot_command
-
     add_plot_command(commands)
     return parser
+
+
+def add_plot_command(subparsers):
+    """`rnnzoo plot RUN_DIR [--out DIR] [--examples N]`."""
+    from rnnzoo.plots import INSTALL_HINT
+
+    plot = subparsers.add_parser(
+        "plot", help="draw a run folder's figures as PNG files (needs rnnzoo[plots])",
+        description="Draws learning curves, gradient flow through time, attention "
+        "maps, and the long_range figures of a run or sweep folder as PNG files. "
+        f"Needs matplotlib: {INSTALL_HINT}")
+    plot.add_argument("run_dir", help="a run folder, or a long_range sweep folder")
+    plot.add_argument("--out", default=None, metavar="DIR",
+                      help="folder of the PNG files (default RUN_DIR/plots)")
+    plot.add_argument("--examples", type=int, default=4, metavar="N",
+                      help="test examples in the attention figure (default 4)")
+    plot.set_defaults(handler=command_plot)
+
+
+def command_plot(args):
+    from rnnzoo.plots import PlotsUnavailableError
+    from rnnzoo.plots import plot_run
+
+    try:
+        paths = plot_run(args.run_dir, args.out, args.examples)
+    except PlotsUnavailableError as error:
+        raise UsageError(str(error)) from None
+    for path in paths:
+        print(f"wrote {path}")
+    return 0
 
 
 def main(argv=None):
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = argv
     if args.command is None:
         parser.print_help()
         return 0
@@ -288,6 +331,7 @@ def train_main(recipe, argv=None):
     parser.add_argument("--debug", action="store_true", help="show tracebacks of errors")
     add_train_flags(parser)
     args = parser.parse_args(argv)
+    args.argv = ["train", recipe.name, *(sys.argv[1:] if argv is None else argv)]
     sys.exit(run_handler(lambda args: train_recipe(recipe, args), args, parser))
 
 

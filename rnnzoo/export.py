@@ -18,7 +18,6 @@ import sys
 import keras
 
 from rnnzoo import __version__
-from rnnzoo import serving
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
@@ -85,8 +84,9 @@ def export_saved_model(
         base_dir: the folder of exported models.
         version: positive integer; default the next free one.
         overwrite: whether an existing version may be replaced.
-        context: a `serving.ServingContext` (vectorizers, label names,
-            token unit, decoding settings); default: serve ids as they are.
+        context: a `rnnzoo.serving.ServingContext` (vectorizers, label
+            names, token unit, what the data did to inputs, decoding
+            settings); default: serve ids or features as they are.
         metadata: extra facts for `assets/rnnzoo.json` (recipe, metrics...).
 
     Returns:
@@ -104,7 +104,10 @@ def export_saved_model(
     final = os.path.join(model_dir, str(version))
     if os.path.exists(final) and not overwrite:
         raise ExportError(f"{final} exists; pass overwrite=True (--overwrite) to replace it.")
-    context = context or serving.ServingContext()
+    if context is None:
+        from rnnzoo.serving import ServingContext
+
+        context = ServingContext()
     os.makedirs(model_dir, exist_ok=True)
     tmp = os.path.join(model_dir, f".tmp-{version}-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
@@ -129,7 +132,7 @@ def _write(model, context, path):
             layer(tf.constant(layer.get_vocabulary()[:1]))
         archive.track(layer)
     with without_cudnn(model):
-        for endpoint, fn, signature in serving.endpoints(model, context):
+        for endpoint, fn, signature in model.serving_endpoints(context):
             archive.add_endpoint(endpoint, fn, input_signature=signature)
         archive.write_out(path, verbose=False)
 
@@ -138,11 +141,13 @@ def _write_assets(path, model, context, metadata):
     import tensorflow as tf
 
     info = {
+        "task": getattr(model, "task", None),
         "model_class": type(model).__name__,
         "model_config": model.get_config(),
         "label_names": context.label_names,
         "tokens": context.tokens,
-        "max_length": context.max_length,
+        "max_input_tokens": context.max_input_tokens,
+        "reverse_source": context.reverse_source,
         "decode": context.decode,
         "versions": {
             "rnnzoo": __version__,
@@ -182,34 +187,32 @@ def serving_config(base_dir="saved_models"):
 
 def export_run(run_dir, name=None, base_dir="saved_models", version=None, overwrite=False):
     """Exports the trained model of a run folder, with its vocabularies,
-    labels and held-out metrics."""
-    from rnnzoo.commands import RunFiles
+    labels, what its data did to inputs, and its card (`assets/rnnzoo.json`:
+    recipe, settings, data, selection and held-out metrics)."""
+    from rnnzoo.run_folder import RunFolder
 
-    files = RunFiles(run_dir)
-    settings = files.config["settings"]
-    data_info = files.config.get("data", {})
-    context = serving.ServingContext(
-        vectorizers=files.vectorizers,
-        label_names=data_info.get("label_names"),
-        tokens=settings.get("tokens") or data_info.get("tokens") or "char",
-        max_length=settings.get("max_length") or 500,
-        decode={
-            "method": settings["decode_method"],
-            "beam_width": settings["beam_width"],
-            "length_penalty": settings["length_penalty"],
-            "max_length": settings["max_decode_length"],
-            "temperature": settings["temperature"],
-            "seed": settings["seed"],
-        },
-    )
-    metrics = files.metrics().get("test", {})
+    folder = RunFolder(run_dir)
+    config, metrics = folder.config(), folder.metrics()
+    if "test" not in metrics:
+        raise ExportError(
+            f"{folder.path} is not a finished run (no held-out metrics yet); "
+            "finish it with the same `rnnzoo train` command first."
+        )
+    card = {
+        "recipe": config["recipe"],
+        "settings": config["settings"],
+        "data": config["data"],
+        "test_metrics": metrics["test"],
+        "selection": metrics.get("selection"),
+        "run": metrics.get("run"),
+        "vocabulary_size": config["model_config"].get("vocabulary_size"),
+    }
     return export_saved_model(
-        files.model,
-        name or files.config["recipe"],
+        folder.load_model(),
+        name or config["recipe"],
         base_dir=base_dir,
         version=version,
         overwrite=overwrite,
-        context=context,
-        metadata={"recipe": files.config["recipe"], "test_metrics": metrics,
-                  "vocabulary_size": files.config["model_config"].get("vocabulary_size")},
+        context=folder.serving_context(),
+        metadata=card,
     )

@@ -250,9 +250,9 @@ def plot_attention(examples, path, title="Attention"):
 
 
 def _read(path):
-    from rnnzoo.run_folder import read_json
+    from rnnzoo.run_folder import read_json_if_exists
 
-    return read_json(path) if os.path.exists(path) else None
+    return read_json_if_exists(path)
 
 
 def sweep_gradient_flows(sweep_dir, summary):
@@ -287,21 +287,23 @@ def sweep_gradient_flows(sweep_dir, summary):
 def attention_examples(run_dir, count=4):
     """Attention maps of the first `count` test examples of a `Seq2Seq`
     run with attention, decoded greedily: a list for `plot_attention`."""
-    from rnnzoo.commands import RunFiles
+    from rnnzoo.evaluation import detokenize
+    from rnnzoo.evaluation import vocabulary
     from rnnzoo.recipe import find_recipe
-    from rnnzoo.training import load_data
+    from rnnzoo.run_data import load_data
+    from rnnzoo.run_folder import RunFolder
 
-    files = RunFiles(run_dir)
-    config = files.model.get_config()
-    settings = files.config["settings"]
-    data = load_data(find_recipe(files.config["recipe"]), settings)
+    folder = RunFolder(run_dir)
+    model, run_config = folder.load_model(), folder.config()
+    config, settings = model.get_config(), run_config["settings"]
+    vectorizers = folder.vectorizers()
+    data = load_data(find_recipe(run_config["recipe"]), settings)
     inputs, _ = next(iter(data.test))
     source = np.asarray(inputs["source_ids"])[:count]
-    tokens, _, weights = files.model.generate(
-        source, max_length=settings.get("max_decode_length") or 50, return_attention=True)
-    from rnnzoo.evaluation import vocabulary
-
-    words = {side: vocabulary(files.vectorizers[side]) for side in ("source", "target")}
+    tokens, _, weights = model.generate(
+        source, max_length=settings["max_new_tokens"], return_attention=True)
+    words = {side: vocabulary(vectorizers[side]) for side in ("source", "target")}
+    separator = "" if (run_config["data"].get("tokens") or "char") == "char" else " "
     examples = []
     for ids, out, w in zip(source, tokens, weights):
         src = [words["source"][i] for i in ids if i != 0]
@@ -312,8 +314,8 @@ def attention_examples(run_dir, count=4):
                 break
         examples.append({
             "weights": w[: len(tgt), : len(src)], "source": src, "target": tgt,
-            "title": f"{files.text('source', ids)!r} → "
-                     f"{files.text('target', out, config['end_id'])!r}",
+            "title": f"{detokenize(ids, words['source'], separator)!r} → "
+                     f"{detokenize(out, words['target'], separator, config['end_id'])!r}",
         })
     return examples
 
@@ -359,32 +361,3 @@ def plot_run(run_dir, out_dir=None, examples=4):
             f"{run_dir} has nothing to plot: no metrics.json history, "
             "gradient_flow.json or summary.json.")
     return paths
-
-
-def add_plot_command(subparsers):
-    """Adds `rnnzoo plot RUN_DIR [--out DIR] [--examples N]`."""
-    plot = subparsers.add_parser(
-        "plot", help="draw a run folder's figures as PNG files (needs rnnzoo[plots])",
-        description="Draws learning curves, gradient flow through time, attention "
-        "maps, and the long_range figures of a run or sweep folder as PNG files. "
-        f"Needs matplotlib: {INSTALL_HINT}")
-    plot.add_argument("run_dir", help="a run folder, or a long_range sweep folder")
-    plot.add_argument("--out", default=None, metavar="DIR",
-                      help="folder of the PNG files (default RUN_DIR/plots)")
-    plot.add_argument("--examples", type=int, default=4, metavar="N",
-                      help="test examples in the attention figure (default 4)")
-    plot.set_defaults(handler=run_plot_command)
-    return plot
-
-
-def run_plot_command(args):
-    """Runs `rnnzoo plot`; prints each file written."""
-    from rnnzoo.cli import UsageError
-
-    try:
-        paths = plot_run(args.run_dir, args.out, args.examples)
-    except PlotsUnavailableError as error:
-        raise UsageError(str(error)) from None
-    for path in paths:
-        print(f"wrote {path}")
-    return 0

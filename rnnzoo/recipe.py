@@ -27,11 +27,14 @@ SETTINGS = {
     # Data.
     "dataset": Setting(str, None, "TFDS or built-in dataset name"),
     "data": Setting(str, None, "train on this file of the recipe's kind instead"),
-    "eval_data": Setting(str, None, "validation/test file(s) for --data, comma-separated"),
+    "eval_data": Setting(str, None, "with --data: one file is the test split (validation is then "
+                         "a seeded 5%% slice of --data); two comma-separated files are "
+                         "validation,test"),
     "tokens": Setting(str, None, "token unit of text files", choices=("char", "word")),
-    "max_length": _positive_int("cut sequences to this many tokens"),
+    "max_input_tokens": _positive_int("cut input sequences to this many tokens (a language "
+                                      "model's training window)"),
     "length": _positive_int("sequence length T of the long-range tasks"),
-    "data_dir": Setting(str, None, "TFDS data directory"),
+    "data_dir": Setting(str, None, "TFDS data directory (default ~/tensorflow_datasets)"),
     "manual_dir": Setting(str, None, "TFDS manual directory (offline source files)"),
     "smoke": Setting(bool, False, "tiny data and one short epoch, in seconds"),
     # Model.
@@ -40,15 +43,31 @@ SETTINGS = {
     "units": _positive_int("recurrent units per layer"),
     "num_layers": _positive_int("stacked recurrent layers"),
     "dropout": Setting(float, None, "dropout rate in [0, 1)", minimum=0.0),
+    "chrono": Setting(bool, False, "chrono initialization of LSTM forget / GRU update gate "
+                      "biases for dependencies up to the data's sequence length "
+                      "(Tallec & Ollivier 2018); no effect on Elman and Jordan cells"),
     # Training.
-    "epochs": _positive_int("training epochs", 10),
+    "epochs": _positive_int("most training epochs", 10),
     "batch_size": _positive_int("global batch size", 64),
-    "learning_rate": Setting(float, 1e-3, "Adam learning rate", minimum=0.0, exclusive_minimum=True),
+    "learning_rate": Setting(float, 1e-3, "Adam learning rate (the peak of a schedule)",
+                             minimum=0.0, exclusive_minimum=True),
+    "lr_schedule": Setting(str, "constant", "constant; cosine: linear warm-up over "
+                           "--warmup-steps, then cosine decay to 0 at the last epoch, per "
+                           "step; plateau: multiply by --lr-factor after --lr-patience "
+                           "epochs without a better --select-on",
+                           choices=("constant", "cosine", "plateau")),
+    "warmup_steps": Setting(int, 0, "linear warm-up steps of the cosine schedule", minimum=0),
+    "lr_factor": Setting(float, 0.5, "learning-rate factor of the plateau schedule",
+                         minimum=0.0, exclusive_minimum=True),
+    "lr_patience": _positive_int("epochs without improvement before the plateau schedule "
+                                 "lowers the learning rate", 2),
+    "select_on": Setting(str, "val_loss", "validation metric that selects the epoch whose "
+                         "weights the run keeps (val_loss, val_accuracy, ...)"),
+    "patience": Setting(int, 0, "stop after this many epochs without a better --select-on "
+                        "(0: never stop early)", minimum=0),
     "clipnorm": Setting(float, 1.0, "gradient-norm clipping", minimum=0.0, exclusive_minimum=True),
     "gradient_flow": Setting(int, None, "record gradient flow through time and gradient "
                              "norms every N epochs (0: off)", minimum=0),
-    "lr_schedule": Setting(str, "constant", "learning rate per epoch: constant, or cosine decay to 0",
-                           choices=("constant", "cosine")),
     "steps_per_epoch": _positive_int("limit training batches per epoch"),
     "seed": Setting(int, 0, "random seed"),
     "strategy": Setting(str, "default", "tf.distribute strategy",
@@ -60,14 +79,23 @@ SETTINGS = {
     # Sweeps (long_range).
     "cells": Setting(str, None, "comma-separated cells of a sweep"),
     "lengths": Setting(str, None, "comma-separated lengths T of a sweep"),
-    # Evaluation and generation.
+    # Evaluation, generation and serving.
     "decode_method": Setting(str, "greedy", "decoding of seq2seq", choices=("greedy", "beam")),
     "beam_width": _positive_int("beams of beam search", 4),
     "length_penalty": Setting(float, 0.6, "GNMT length-penalty alpha of beam search", minimum=0.0),
-    "max_decode_length": _positive_int("longest generated sequence", 100),
+    "max_new_tokens": _positive_int("most tokens generated: a translation, a sample, a "
+                                    "served continuation", 100),
+    "forecast_steps": _positive_int("values an exported forecaster predicts", 1),
     "eval_examples": _positive_int("test examples decoded for generated metrics", 1000),
-    "sample_length": _positive_int("characters/words sampled after training", 300),
-    "temperature": Setting(float, 0.8, "sampling temperature", minimum=0.0),
+    "temperature": Setting(float, 0.8, "sampling temperature (0: greedy)", minimum=0.0),
+}
+
+#: Settings that were renamed: the old name, and what to use instead.
+RENAMED = {
+    "max_length": "--max-input-tokens (inputs cut to N tokens) or --max-new-tokens "
+                  "(tokens generated)",
+    "max_decode_length": "--max-new-tokens",
+    "sample_length": "--max-new-tokens",
 }
 
 
@@ -117,6 +145,8 @@ def suggest(name, names):
 def check_value(name, value):
     """Returns `value` converted to the setting's type, or raises a
     `ValueError` naming the setting and what it expects."""
+    if name in RENAMED:
+        raise ValueError(f"Setting `{name}` was renamed; use {RENAMED[name]}.")
     if name not in SETTINGS:
         raise ValueError(f"Unknown setting {name!r}.{suggest(name, SETTINGS)}")
     setting = SETTINGS[name]

@@ -66,6 +66,8 @@ def list_models(pattern="*"):
 SIZES = {"small": {"units": 64, "num_layers": 1}, "base": {"units": 256, "num_layers": 2}}
 CELL_NAMES = ("elman", "jordan", "lstm", "gru")
 
+# Every pattern x cell in two sizes: small (1 layer of 64 units) and base
+# (2 layers of 256).
 for _cell in CELL_NAMES:
     for _size, _shape in SIZES.items():
         register_model(f"tagger_{_cell}_{_size}", SequenceTagger, cell=_cell, **_shape)
@@ -86,7 +88,7 @@ for _cell in CELL_NAMES:
         bidirectional=True, **base,
     )
     register_model(
-        f"seq2seq_{_cell}_attention_base", Seq2Seq, cell=_cell,
+        f"seq2seq_{_cell}_bidirectional_bahdanau_base", Seq2Seq, cell=_cell,
         attention="bahdanau", bidirectional=True, **base,
     )
     register_model(
@@ -98,3 +100,24 @@ register_model(
     "feedback_jordan_window16_base", OutputFeedbackRNN, cell="jordan",
     feedback_window=16, **SIZES["base"],
 )
+
+# The models the recipes train, named by what they are: layers x units
+# (embedding sizes, where they differ from the units, in the arguments).
+RECIPE_PRESETS = {
+    "seq2seq_lstm_1x128": (Seq2Seq, {"cell": "lstm", "num_layers": 1, "units": 128}),
+    "classifier_lstm_bidirectional_2x64": (SequenceClassifier, {
+        "cell": "lstm", "num_layers": 2, "units": 64, "bidirectional": True,
+        "embedding_dim": 128}),
+    "tagger_lstm_2x512": (SequenceTagger, {
+        "cell": "lstm", "num_layers": 2, "units": 512, "embedding_dim": 64}),
+    "feedback_jordan_window16_2x512": (OutputFeedbackRNN, {
+        "cell": "jordan", "num_layers": 2, "units": 512, "feedback_window": 16}),
+    "tagger_lstm_bidirectional_2x128": (SequenceTagger, {
+        "cell": "lstm", "num_layers": 2, "units": 128, "bidirectional": True}),
+    "seq2seq_lstm_bidirectional_bahdanau_1x256": (Seq2Seq, {
+        "cell": "lstm", "num_layers": 1, "units": 256, "bidirectional": True,
+        "attention": "bahdanau", "embedding_dim": 64}),
+    "generator_lstm_1x512": (SequenceGenerator, {"cell": "lstm", "num_layers": 1, "units": 512}),
+}
+for _name, (_builder, _arguments) in RECIPE_PRESETS.items():
+    register_model(_name, _builder, **_arguments)

@@ -4,23 +4,30 @@
 RUN_DIR/
   config.json          the resolved settings (written once; a different
                        config is refused)
-  metrics.json         per-epoch history, and held-out metrics under "test"
+  metrics.json         per-epoch history, the selected epoch, and held-out
+                       metrics under "test"
   checkpoints/
-    last.weights.h5    weights and optimizer state after the last epoch
-    state.json         the epochs done and the history, for resuming
-  model.keras          the trained model
+    epoch-N.weights.h5 weights and optimizer state after the last epoch,
+                       and after the best epoch so far
+    state.json         epochs done, history, selection and schedule state,
+                       random states: all a resumed run needs
+  model.keras          the trained model (the selected epoch's weights)
   vectorizers.json     the preprocessing layers (vocabularies) of the data
+  log.txt              errors the run met, with their tracebacks
   logs/                TensorBoard
 ```
 
 Every file is written to a temporary name and renamed into place, so a run
-killed at any moment leaves either the old file or the new one.
+killed at any moment leaves either the old file or the new one. This is the
+one module that reads and writes a run folder: training writes it, and
+evaluation, generation, export and plots read it through `RunFolder`.
 """
 
 import fcntl
 import json
 import math
 import os
+import time
 
 import keras
 import numpy as np
@@ -39,6 +46,11 @@ def write_json(path, value):
 def read_json(path):
     with open(path) as f:
         return json.load(f)
+
+
+def read_json_if_exists(path):
+    """The JSON value in `path`, or `None` if there is no such file."""
+    return read_json(path) if os.path.exists(path) else None
 
 
 def _jsonable(value):
@@ -70,7 +82,7 @@ class RunFolderError(ValueError):
 
 
 class RunFolder:
-    """A run folder, locked for the lifetime of the object's `open()`."""
+    """A run folder: read it, or lock it with `open()` to write a run."""
 
     def __init__(self, path):
         self.path = os.path.abspath(path)
@@ -79,6 +91,8 @@ class RunFolder:
 
     def file(self, name):
         return os.path.join(self.path, name)
+
+    # Writing a run.
 
     def open(self, config):
         """Creates or reopens the folder for `config` and locks it.
@@ -123,28 +137,106 @@ class RunFolder:
     def __exit__(self, *exc):
         self.close()
 
-    def restore(self, model):
-        """Loads the last checkpoint into `model`; returns `(epochs done,
-        history)`, `(0, {})` for a new run."""
-        state_path = os.path.join(self.checkpoints, "state.json")
-        if not os.path.exists(state_path):
-            return 0, {}
-        state = read_json(state_path)
+    def state(self):
+        """The checkpoint state (`{}` before the first epoch ends)."""
+        path = os.path.join(self.checkpoints, "state.json")
+        return read_json(path) if os.path.exists(path) else {}
+
+    def restore(self, model, state):
+        """Loads the last checkpoint of `state` into `model` (weights,
+        optimizer, dropout random state)."""
+        if not state:
+            return
         if model.optimizer is not None and not model.optimizer.built:
             model.optimizer.build(model.trainable_variables)
         model.load_weights(os.path.join(self.checkpoints, state["weights"]))
         for variable, value in zip(seed_states(model), state.get("seed_states", [])):
             variable.assign(np.asarray(value, dtype=variable.dtype))
-        return state["epoch"], state["history"]
 
-    def metrics(self):
-        path = self.file("metrics.json")
-        return read_json(path) if os.path.exists(path) else {}
+    def load_selected(self, model, state):
+        """Loads the weights of the selected (best) epoch into `model`."""
+        model.load_weights(os.path.join(self.checkpoints, state["best_weights"]))
 
     def write_metrics(self, **entries):
         metrics = self.metrics()
         metrics.update(entries)
         write_json(self.file("metrics.json"), metrics)
+
+    def save_model(self, model):
+        """Writes `model.keras` atomically."""
+        tmp = self.file("model-tmp.keras")
+        model.save(tmp)
+        os.replace(tmp, self.file("model.keras"))
+
+    def save_vectorizers(self, vectorizers):
+        write_json(
+            self.file("vectorizers.json"),
+            {k: keras.saving.serialize_keras_object(v) for k, v in vectorizers.items()},
+        )
+
+    def log_error(self, message):
+        """Appends `message` (a traceback) to `log.txt`; returns its path."""
+        os.makedirs(self.path, exist_ok=True)
+        with open(self.file("log.txt"), "a") as f:
+            f.write(message.rstrip() + "\n")
+        return self.file("log.txt")
+
+    # Reading a run.
+
+    def exists(self):
+        return os.path.exists(self.file("config.json"))
+
+    def config(self):
+        path = self.file("config.json")
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"{path} not found: {self.path} is not an rnnzoo run folder.")
+        return read_json(path)
+
+    def metrics(self):
+        path = self.file("metrics.json")
+        return read_json(path) if os.path.exists(path) else {}
+
+    def is_finished(self):
+        return "test" in self.metrics() and os.path.exists(self.file("model.keras"))
+
+    def load_model(self):
+        """The trained model (safe mode: no code from the file runs)."""
+        path = self.file("model.keras")
+        if not os.path.exists(path):
+            raise FileNotFoundError(
+                f"{path} not found: {self.path} is not a finished rnnzoo run folder "
+                "(train it to the end first)."
+            )
+        return keras.saving.load_model(path, safe_mode=True)
+
+    def vectorizers(self):
+        path = self.file("vectorizers.json")
+        if not os.path.exists(path):
+            return {}
+        return {
+            k: keras.saving.deserialize_keras_object(v) for k, v in read_json(path).items()
+        }
+
+    def serving_context(self, **decode):
+        """The `ServingContext` of this run: its vocabularies, what its data
+        did to inputs, its decoding settings, overridden by `decode`."""
+        from rnnzoo.serving import ServingContext
+        from rnnzoo.serving import MAX_SERVED_TOKENS
+        from rnnzoo.serving import decode_defaults
+
+        config = self.config()
+        settings, data = config["settings"], config["data"]
+        return ServingContext(
+            vectorizers=self.vectorizers(),
+            label_names=data.get("label_names"),
+            tokens=data.get("tokens") or settings.get("tokens") or "char",
+            max_input_tokens=settings.get("max_input_tokens") or MAX_SERVED_TOKENS,
+            reverse_source=bool(data.get("reverse_source")),
+            mean=data.get("mean"),
+            std=data.get("std"),
+            decode={**{k: settings.get(k) for k in decode_defaults()},
+                    **{k: v for k, v in decode.items() if v is not None}},
+        )
 
 
 def seed_states(model):
@@ -154,41 +246,67 @@ def seed_states(model):
 
 
 class EpochCheckpoint(keras.callbacks.Callback):
-    """Saves weights, optimizer state and history after every epoch.
+    """Saves weights, optimizer state, history and selection every epoch.
 
     The weights go to a new file first, then `state.json` is replaced to
-    point at it: a run killed at any moment resumes from the last epoch
-    that completed. An epoch whose loss is not finite is not saved: the run
-    stops, keeping the last good checkpoint.
+    point at it (and at the best epoch's file), then files no longer named
+    there are removed: a run killed at any moment resumes from the last
+    epoch that completed. An epoch whose metrics are not finite is not
+    saved: the run stops, keeping the last good checkpoint.
+
+    Args:
+        folder: the `RunFolder`.
+        state: the checkpoint state to continue (`{}` for a new run).
+        selection: the run's `Selection`, updated every epoch; with
+            patience, it stops training.
+        plateau: the run's `ResumablePlateau`, or `None`.
     """
 
-    def __init__(self, folder, history=None):
+    def __init__(self, folder, state, selection, plateau=None):
         super().__init__()
         self.folder = folder
-        self.history = {k: list(v) for k, v in (history or {}).items()}
+        self.history = {k: list(v) for k, v in state.get("history", {}).items()}
+        self.best_weights = state.get("best_weights")
+        self.train_seconds = state.get("train_seconds", 0.0)
+        self.selection = selection
+        self.plateau = plateau
         self.stopped_on_nan = None
+        self._started = None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._started = time.monotonic()
 
     def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
+        logs = dict(logs or {})
         if not all(math.isfinite(float(v)) for v in logs.values()):
             self.stopped_on_nan = epoch + 1
             self.model.stop_training = True
             return
+        logs.setdefault("learning_rate", float(keras.ops.convert_to_numpy(
+            self.model.optimizer.learning_rate)))
         for key, value in logs.items():
             self.history.setdefault(key, []).append(float(value))
         name = f"epoch-{epoch + 1}.weights.h5"
         self.model.save_weights(os.path.join(self.folder.checkpoints, name))
-        state_path = os.path.join(self.folder.checkpoints, "state.json")
-        previous = read_json(state_path)["weights"] if os.path.exists(state_path) else None
-        write_json(
-            state_path,
-            {
-                "epoch": epoch + 1,
-                "weights": name,
-                "history": self.history,
-                "seed_states": [np.asarray(v.value).tolist() for v in seed_states(self.model)],
-            },
-        )
-        if previous and previous != name:
-            os.remove(os.path.join(self.folder.checkpoints, previous))
-        self.folder.write_metrics(history=self.history, epochs_done=epoch + 1)
+        if self.selection.update(epoch + 1, logs):
+            self.best_weights = name
+        if self._started is not None:
+            self.train_seconds += time.monotonic() - self._started
+        state = {
+            "epoch": epoch + 1,
+            "weights": name,
+            "best_weights": self.best_weights,
+            "history": self.history,
+            "selection": self.selection.state(),
+            "train_seconds": self.train_seconds,
+            "plateau": self.plateau.state() if self.plateau else None,
+            "seed_states": [np.asarray(v.value).tolist() for v in seed_states(self.model)],
+        }
+        write_json(os.path.join(self.folder.checkpoints, "state.json"), state)
+        for old in os.listdir(self.folder.checkpoints):
+            if old.endswith(".weights.h5") and old not in (name, self.best_weights):
+                os.remove(os.path.join(self.folder.checkpoints, old))
+        self.folder.write_metrics(history=self.history, epochs_done=epoch + 1,
+                                  selection=self.selection.report(epoch + 1))
+        if self.selection.stopped_early:
+            self.model.stop_training = True

@@ -1,9 +1,11 @@
-"""Serving functions: raw input in, named outputs out, for each pattern.
+"""What serving functions share: raw text to ids and back, in the graph.
 
-`endpoints(model, context)` returns the `(name, function, input
-signature)` of every endpoint of an export; the first is `serving_default`.
-Text goes through the data's own vectorizers inside the graph, and comes
-back as text. The functions are TensorFlow graphs: export is TensorFlow.
+Each pattern model builds its own endpoints (`model.serving_endpoints(
+context)`) from these pieces; a `ServingContext` carries what the data did
+to the inputs before the model saw them (vocabularies, reversal,
+normalization) and the decoding settings, so a served model answers the
+input as its user writes it. The functions are TensorFlow graphs: export is
+TensorFlow.
 """
 
 import dataclasses
@@ -11,33 +13,75 @@ import dataclasses
 import keras
 import tensorflow as tf
 
-from rnnzoo import models
+from rnnzoo.recipe import SETTINGS
+
+#: Vocabulary entries that are not text: padding, out-of-vocabulary, and
+#: the decoder's start and end tokens. Served text never contains them.
+SPECIAL_TOKENS = ("", "[UNK]", "[START]", "[END]")
+SEPARATORS = {"char": "", "word": " "}
+#: The longest input a served model reads, in tokens, unless the run set
+#: `max_input_tokens`.
+MAX_SERVED_TOKENS = 500
+
+
+def decode_defaults():
+    """The decoding settings' defaults, from the settings table."""
+    names = ("decode_method", "beam_width", "length_penalty", "max_new_tokens",
+             "temperature", "seed", "forecast_steps")
+    return {name: SETTINGS[name].default for name in names}
 
 
 @dataclasses.dataclass
 class ServingContext:
-    """What an export needs besides the model.
+    """What an export (or `rnnzoo generate`) needs besides the model.
 
     Attributes:
         vectorizers: the data's preprocessing layers (`"tokens"`, `"source"`,
-            `"target"`...); without them the model serves token ids or
-            features as they are.
+            `"target"`, `"labels"`...); without them a model serves the ids
+            or features it computes on.
         label_names: the names of the classes (or tags), index = id.
-        tokens: `"char"` or `"word"`: how text is joined back.
-        max_length: inputs are cut to this many tokens.
-        decode: `method`, `beam_width`, `length_penalty`, `max_length`,
-            `temperature`, `seed` of generation.
+        tokens: `"char"` or `"word"`: how text is split and joined back.
+        max_input_tokens: inputs are cut to this many tokens.
+        reverse_source: whether the model reads its text input reversed
+            (`addition`): the user's text is reversed in the graph.
+        mean, std: forecasting: the model works on `(x - mean) / std`.
+        decode: decoding settings named as in the settings table
+            (`decode_method`, `beam_width`, `length_penalty`,
+            `max_new_tokens`, `temperature`, `seed`, `forecast_steps`) and
+            `top_k`; what is missing takes the table's default.
     """
 
     vectorizers: dict = dataclasses.field(default_factory=dict)
     label_names: list | None = None
     tokens: str = "char"
-    max_length: int = 500
+    max_input_tokens: int = MAX_SERVED_TOKENS
+    reverse_source: bool = False
+    mean: float | None = None
+    std: float | None = None
     decode: dict = dataclasses.field(default_factory=dict)
 
-    def setting(self, name, default):
+    def __post_init__(self):  # Read eagerly: not inside a traced function.
+        self.vocabularies = {name: vocabulary(layer) for name, layer in self.vectorizers.items()}
+
+    def setting(self, name):
         value = self.decode.get(name)
-        return default if value is None else value
+        return decode_defaults().get(name) if value is None else value
+
+    @property
+    def separator(self):
+        return SEPARATORS[self.tokens or "char"]
+
+    def has(self, *names):
+        return all(name in self.vectorizers for name in names)
+
+    def ids(self, name, text, reverse=False):
+        """Ids of `text` through the vectorizer `name` (see `text_to_ids`)."""
+        return text_to_ids(self.vectorizers[name], text, self.max_input_tokens,
+                           reverse=reverse, tokens=self.tokens)
+
+    def text(self, name, ids, end_id=None):
+        """Text of generated `ids` over the vocabulary of `name`."""
+        return ids_to_text(ids, self.vocabularies[name], self.separator, end_id)
 
 
 TEXT = tf.TensorSpec((None,), tf.string, name="text")
@@ -50,175 +94,105 @@ def clean(text):
     )
 
 
-def text_to_ids(vectorizer, text, max_length):
-    """Token ids `(batch, <= max_length + 1)`, int32, always one column of
+def reverse_text(text, tokens="char"):
+    """Each string with its characters (or words) in reverse order."""
+    if tokens == "word":
+        return tf.strings.reduce_join(tf.reverse(tf.strings.split(text), [1]),
+                                      axis=1, separator=" ")
+    return tf.strings.reduce_join(
+        tf.reverse(tf.strings.unicode_split(text, "UTF-8"), [1]), axis=1
+    )
+
+
+def text_to_ids(vectorizer, text, max_tokens, reverse=False, tokens="char"):
+    """Token ids `(batch, <= max_tokens + 1)`, int32, always one column of
     padding at the end (so an empty string is a valid, fully masked row)."""
     text = clean(text)
+    if reverse:
+        text = reverse_text(text, tokens)
     if isinstance(vectorizer, keras.layers.StringLookup):
         ids = vectorizer(tf.strings.split(text).to_tensor(""))
     else:
         ids = vectorizer(text)
-    ids = tf.cast(ids, tf.int32)[:, :max_length]
+    ids = tf.cast(ids, tf.int32)[:, :max_tokens]
     return tf.pad(ids, [[0, 0], [0, 1]])
 
 
-def ids_to_text(ids, vocabulary, separator, end_id=None):
-    """Token ids to strings, stopping at `end_id`, skipping padding."""
-    keep = ids > 0
-    if end_id is not None:
-        keep = tf.logical_and(keep, tf.cumsum(tf.cast(ids == end_id, tf.int32), axis=1) == 0)
-    words = tf.gather(tf.constant(vocabulary), tf.maximum(ids, 0))
-    return tf.strings.reduce_join(
-        tf.ragged.boolean_mask(words, keep), axis=1, separator=separator
-    )
-
-
 def vocabulary(layer):
+    """The vocabulary of a `TextVectorization` or `StringLookup`, as `str`."""
     return [t.decode() if isinstance(t, bytes) else str(t) for t in layer.get_vocabulary()]
 
 
-def _separator(context):
-    return " " if context.tokens == "word" else ""
+def ids_to_text(ids, words, separator, end_id=None):
+    """Generated ids to strings: up to `end_id`, without special tokens."""
+    keep = tf.logical_not(tf.gather(tf.constant([w in SPECIAL_TOKENS for w in words]),
+                                    tf.clip_by_value(ids, 0, len(words) - 1)))
+    keep = tf.logical_and(keep, ids < len(words))
+    if end_id is not None:
+        keep = tf.logical_and(keep, tf.cumsum(tf.cast(ids == end_id, tf.int32), axis=1) == 0)
+    pieces = tf.gather(tf.constant(words), tf.clip_by_value(ids, 0, len(words) - 1))
+    return tf.strings.reduce_join(
+        tf.ragged.boolean_mask(pieces, keep), axis=1, separator=separator
+    )
 
 
-def classifier_endpoints(model, context):
-    config = model.get_config()
-    regression = config["num_classes"] is None
-    if "tokens" in context.vectorizers:
-        signature = [TEXT]
-
-        def inputs(text):
-            return text_to_ids(context.vectorizers["tokens"], text, context.max_length)
-    else:
-        signature = [tf.TensorSpec((None, None, config["input_dim"]), tf.float32, name="features")]
-
-        def inputs(features):
-            return features
-
-    def serve(x):
-        outputs = model(inputs(x), training=False)
-        if regression:
-            return {"predictions": outputs}
-        probabilities = tf.nn.softmax(outputs)
-        class_ids = tf.argmax(outputs, axis=-1, output_type=tf.int32)
-        result = {"probabilities": probabilities, "class_ids": class_ids}
-        if context.label_names:
-            result["labels"] = tf.gather(tf.constant(context.label_names), class_ids)
-        return result
-
-    def logits(x):
-        return {"logits": model(inputs(x), training=False)}
-
-    return [("serving_default", serve, signature), ("logits", logits, signature)]
+def label_ids(names, labels, argument):
+    """Ids of label strings; an unknown label is an error naming it."""
+    table = tf.constant(names)
+    match = tf.equal(labels[:, None], table[None, :])
+    known = tf.reduce_any(match, axis=1)
+    check = tf.debugging.Assert(
+        tf.reduce_all(known),
+        [f"Input `{argument}` must be one of: {', '.join(names)}. Unknown:",
+         tf.boolean_mask(labels, tf.logical_not(known))],
+    )
+    with tf.control_dependencies([check]):
+        return tf.argmax(tf.cast(match, tf.int32), axis=-1, output_type=tf.int32)
 
 
-def tagger_endpoints(model, context):
-    vectorizer = context.vectorizers["tokens"]
-
-    def serve(text):
-        ids = text_to_ids(vectorizer, text, context.max_length)
-        tag_ids = tf.argmax(model(ids, training=False), axis=-1, output_type=tf.int32)
-        tag_ids = tf.where(ids > 0, tag_ids, 0)[:, :-1]
-        result = {"tag_ids": tag_ids}
-        if context.label_names:
-            tags = tf.gather(tf.constant(context.label_names), tag_ids)
-            result["tags"] = tf.where(ids[:, :-1] > 0, tags, "")
-        return result
-
-    return [("serving_default", serve, [TEXT])]
-
-
-def language_model_endpoints(model, context):
-    """Text in, the text that follows out (the prompt not repeated)."""
-    vectorizer = context.vectorizers["tokens"]
-    words = vocabulary(vectorizer)
-    length = context.setting("max_length", 200)
-
-    def serve(text):
-        prompt = text_to_ids(vectorizer, text, context.max_length)
-        tokens = model.sample_tokens(
-            prompt, max_length=length,
-            temperature=context.setting("temperature", 0.0),
-            seed=context.setting("seed", 0),
-        )
-        return {"text": ids_to_text(tokens, words, _separator(context)), "tokens": tokens}
-
-    return [("serving_default", serve, [TEXT])]
+def scores(logits, targets):
+    """Teacher-forced scores of `targets (batch, steps)` (0 = padding):
+    `log_likelihood` (nats, summed over the tokens), `token_count` and
+    `correct` (tokens that are the argmax) per example."""
+    mask = tf.cast(targets > 0, tf.float32)
+    log_probs = tf.nn.log_softmax(tf.cast(logits, tf.float32))
+    picked = tf.gather(log_probs, targets, axis=-1, batch_dims=2)
+    hits = tf.cast(tf.argmax(log_probs, axis=-1, output_type=tf.int32) == targets, tf.float32)
+    return {
+        "log_likelihood": tf.reduce_sum(picked * mask, axis=1),
+        "token_count": tf.reduce_sum(tf.cast(targets > 0, tf.int32), axis=1),
+        "correct": tf.reduce_sum(tf.cast(hits * mask, tf.int32), axis=1),
+    }
 
 
-def seq2seq_endpoints(model, context):
-    config = model.get_config()
-    source, target = context.vectorizers["source"], context.vectorizers["target"]
-    words = vocabulary(target)
-
-    def serve(text):
-        ids = text_to_ids(source, text, context.max_length)
-        tokens, scores, _ = model.decode(
-            ids,
-            context.setting("max_length", 100),
-            method=context.setting("method", "greedy"),
-            beam_width=context.setting("beam_width", 4),
-            length_penalty=context.setting("length_penalty", 0.0),
-        )
-        translation = ids_to_text(tokens, words, _separator(context), config["end_id"])
-        return {"translation": translation, "tokens": tokens, "scores": scores}
-
-    return [("serving_default", serve, [TEXT])]
+def teacher_forcing(ids, start_id, end_id):
+    """Decoder inputs and targets of token `ids` (0-padded, with the one
+    padding column `text_to_ids` leaves): `start + ids` and `ids + end`."""
+    ids = ids[:, :-1]
+    start = tf.fill([tf.shape(ids)[0], 1], start_id)
+    lengths = tf.reduce_sum(tf.cast(ids > 0, tf.int32), axis=1)
+    padded = tf.pad(ids, [[0, 0], [0, 1]])
+    ends = tf.one_hot(lengths, tf.shape(padded)[1], dtype=tf.int32) * end_id
+    return tf.concat([start, ids], axis=1), padded + ends
 
 
-def generator_endpoints(model, context):
-    config = model.get_config()
-    words = vocabulary(context.vectorizers["tokens"])
-    if context.label_names:
-        signature = [tf.TensorSpec((None,), tf.string, name="condition")]
-        table = tf.constant(context.label_names)
-
-        def condition_ids(condition):
-            # Unknown labels fall back to class 0.
-            match = tf.cast(condition[:, None] == table[None, :], tf.int32)
-            return tf.argmax(match, axis=-1, output_type=tf.int32)
-    else:
-        signature = [tf.TensorSpec((None,), tf.int32, name="condition")]
-
-        def condition_ids(condition):
-            return tf.clip_by_value(condition, 0, config["num_conditions"] - 1)
-
-    def serve(condition):
-        tokens = model.sample_tokens(
-            condition_ids(condition),
-            max_length=context.setting("max_length", 100),
-            temperature=context.setting("temperature", 0.0),
-            seed=context.setting("seed", 0),
-        )
-        text = ids_to_text(tokens, words, _separator(context), config["end_id"])
-        return {"text": text, "tokens": tokens}
-
-    return [("serving_default", serve, signature)]
-
-
-def forecast_endpoints(model, context):
-    steps = context.setting("max_length", 1)
-
-    def serve(values):
-        return {"forecast": model.forecast_values(values, steps)}
-
-    signature = [tf.TensorSpec((None, None, model.get_config()["output_dim"]), tf.float32, name="values")]
-    return [("serving_default", serve, signature)]
+def next_token_scores(model_fn, ids):
+    """`scores` of a language model over `ids` (0-padded at the end): every
+    token after the first is predicted from those before it."""
+    targets = tf.concat([ids[:, 1:], tf.zeros_like(ids[:, :1])], axis=1)
+    return scores(model_fn(ids), targets)
 
 
 def raw_endpoints(model):
     """Without vectorizers: the model's own inputs (ids or features) in,
-    its outputs out."""
-    signature = [
-        tf.TensorSpec(t.shape, t.dtype, name=t.name) for t in model.inputs
-    ]
+    its outputs out. Ids outside a vocabulary become the out-of-vocabulary
+    id 1."""
+    signature = [tf.TensorSpec(t.shape, t.dtype, name=t.name) for t in model.inputs]
     names = [t.name for t in model.inputs]
-
     sizes = {n: model.get_layer(f"{n}_embedding").input_dim for n in names
              if any(layer.name == f"{n}_embedding" for layer in model.layers)}
 
     def safe(name, value):
-        # Ids outside the vocabulary become the out-of-vocabulary id 1.
         if name not in sizes:
             return value
         inside = tf.logical_and(value >= 0, value < sizes[name])
@@ -230,34 +204,3 @@ def raw_endpoints(model):
         return {"outputs": model(inputs, training=False)}
 
     return [("serving_default", serve, signature)]
-
-
-NEEDED = {
-    models.Seq2Seq: ("source", "target"),
-    models.SequenceGenerator: ("tokens",),
-}
-
-
-def endpoints(model, context):
-    """The serving endpoints of `model`, `serving_default` first."""
-    config = model.get_config()
-    needed = NEEDED.get(type(model), ("tokens",) if config.get("vocabulary_size") else ())
-    if isinstance(model, models.OutputFeedbackRNN) and config["num_classes"]:
-        needed = ("tokens",)
-    if any(k not in context.vectorizers for k in needed):
-        return raw_endpoints(model)
-    if isinstance(model, models.SequenceClassifier):
-        return classifier_endpoints(model, context)
-    if isinstance(model, models.Seq2Seq):
-        return seq2seq_endpoints(model, context)
-    if isinstance(model, models.SequenceGenerator):
-        return generator_endpoints(model, context)
-    if isinstance(model, models.OutputFeedbackRNN):
-        if config["output_dim"] is not None:
-            return forecast_endpoints(model, context)
-        return language_model_endpoints(model, context)
-    if isinstance(model, models.SequenceTagger):
-        if config["vocabulary_size"] == config["num_tags"] and not config["bidirectional"]:
-            return language_model_endpoints(model, context)
-        return tagger_endpoints(model, context)
-    raise ValueError(f"No serving functions for {type(model).__name__}.")

@@ -1,29 +1,38 @@
-"""The training engine: runs a `Recipe` and leaves a run folder."""
+"""The training engine: runs a `Recipe` and leaves a run folder.
+
+Every run trains at most `epochs` epochs, keeps the weights of the epoch
+with the best validation metric (`select_on`), stops early after
+`patience` epochs without improvement, and evaluates the test split once,
+at the end, on the selected weights.
+"""
 
 import contextlib
 import dataclasses
-import math
+import datetime
 import os
 import shutil
 import tempfile
+import time
 import warnings
 
 import keras
 
 from rnnzoo import __version__
-from rnnzoo import data as rz_data
 from rnnzoo import distribute
-from rnnzoo import evaluation
-from rnnzoo import models
+from rnnzoo import schedules
 from rnnzoo.diagnostics import diagnostics_callbacks
+from rnnzoo.evaluation import held_out_metrics
 from rnnzoo.recipe import resolve
 from rnnzoo.registry import model_preset
+from rnnzoo.run_data import data_facts
+from rnnzoo.run_data import load_data
 from rnnzoo.run_folder import EpochCheckpoint
 from rnnzoo.run_folder import RunFolder
-from rnnzoo.run_folder import write_json
+from rnnzoo.selection import Selection
+from rnnzoo.selection import check_select_on
 
 MODEL_SETTINGS = ("cell", "units", "num_layers", "dropout")
-FILE_KINDS = {"regression": "forecasting"}
+GATED_CELLS = ("lstm", "gru")
 
 
 @dataclasses.dataclass
@@ -33,6 +42,8 @@ class RunResult:
     run_dir: str
     metrics: dict
     model: keras.Model
+    resumed_from: int = 0
+    trained: bool = True
 
 
 @contextlib.contextmanager
@@ -48,116 +59,24 @@ def finite_passes():
         yield
 
 
-def load_data(recipe, settings):
-    """The recipe's `TaskData`: its dataset, or the user's `--data` file."""
-    common = dict(
-        batch_size=settings["batch_size"],
-        max_length=settings["max_length"],
-        seed=settings["seed"],
-    )
-    if settings["data"]:
-        eval_path = settings["eval_data"]
-        if eval_path and "," in eval_path:
-            eval_path = eval_path.split(",")
-        return rz_data.from_files(
-            FILE_KINDS.get(recipe.task, recipe.task),
-            settings["data"],
-            eval_path,
-            tokens=settings["tokens"] or "char",
-            **common,
-        )
-    dataset_config = dict(recipe.dataset_config)
-    if settings["length"]:
-        dataset_config["length"] = settings["length"]
-    return rz_data.load(
-        settings["dataset"],
-        tokens=settings["tokens"],
-        data_dir=settings["data_dir"],
-        manual_dir=settings["manual_dir"],
-        smoke=settings["smoke"],
-        **common,
-        **dataset_config,
-    )
-
-
-def data_arguments(model_class, task_data):
-    """Constructor arguments of `model_class` that come from the data."""
-    d = task_data
-    if d.vocabulary_size:
-        inputs = {"vocabulary_size": d.vocabulary_size}
-    elif "features" in d.train.element_spec[0]:
-        inputs = {"input_dim": d.train.element_spec[0]["features"].shape[-1]}
-    else:
-        inputs = {}
-    if model_class is models.SequenceTagger:
-        return {**inputs, "num_tags": d.num_tags or d.vocabulary_size}
-    if model_class is models.SequenceClassifier:
-        if d.task == "classification":
-            return {**inputs, "num_classes": d.num_classes}
-        return {**inputs, "output_dim": 1}
-    if model_class is models.OutputFeedbackRNN:
-        if d.vocabulary_size:
-            return {"num_classes": d.vocabulary_size}
-        return {"output_dim": 1}
-    if model_class is models.Seq2Seq:
-        return {
-            "source_vocabulary_size": d.source_vocabulary_size,
-            "target_vocabulary_size": d.target_vocabulary_size,
-            "start_id": d.start_id,
-            "end_id": d.end_id,
-        }
-    if model_class is models.SequenceGenerator:
-        return {
-            "vocabulary_size": d.target_vocabulary_size or d.vocabulary_size,
-            "num_conditions": d.num_classes,
-            "start_id": d.start_id,
-            "end_id": d.end_id,
-        }
-    raise ValueError(f"No data arguments for {model_class.__name__}.")
-
-
-def adapt_inputs(model, dataset):
-    """Feeds the data's input dict to `model`'s inputs: a single input gets
-    its tensor, and a model whose input is the previous target (an
-    `OutputFeedbackRNN` on a language model) gets the input tokens there."""
-    names = [t.name for t in model.inputs]
-    if names == ["previous_targets"]:
-        return dataset.map(
-            lambda x, y: (x["token_ids"] if "token_ids" in x else x["features"], y)
-        )
-    if len(names) == 1:
-        return dataset.map(lambda x, y: (x[names[0]], y))
-    return dataset
-
-
 def model_arguments(recipe, settings, task_data):
-    """The registered preset and every constructor argument of the model."""
-    name = settings["model"]
-    model_class, preset = model_preset(name)
+    """The registered preset and every constructor argument of the model:
+    the preset's, the recipe's, the settings', and the data's (which the
+    model class says)."""
+    model_class, preset = model_preset(settings["model"])
     arguments = {**preset, **recipe.model_config}
     arguments.update({k: settings[k] for k in MODEL_SETTINGS if settings[k] is not None})
-    arguments.update(data_arguments(model_class, task_data))
+    arguments.update(model_class.data_arguments(task_data))
+    if settings["chrono"] and arguments.get("cell") in GATED_CELLS:
+        arguments["chrono_max_steps"] = task_data.max_length
     return model_class, arguments
-
-
-def data_facts(task_data):
-    """What serving needs to know of the data beyond its vectorizers."""
-    return {
-        "task": task_data.task,
-        "label_names": task_data.label_names,
-        "tokens": task_data.info.get("tokens"),
-        "start_id": task_data.start_id,
-        "end_id": task_data.end_id,
-        "mean": task_data.mean,
-        "std": task_data.std,
-    }
 
 
 def run_config(recipe, settings, model_class, model_kwargs, task_data):
     """The run's resolved configuration, saved as `config.json`."""
     return {
         "recipe": recipe.name,
-        "task": recipe.task,
+        "task": model_kwargs["task"],
         "settings": settings,
         "data": data_facts(task_data),
         "dataset_config": recipe.dataset_config,
@@ -169,12 +88,12 @@ def run_config(recipe, settings, model_class, model_kwargs, task_data):
 
 
 def report_long_examples(settings, task_data):
-    """Says how many examples the data cut to `max_length`."""
+    """Says how many examples the data cut to `max_input_tokens`."""
     long = {k: v for k, v in task_data.info.get("longer_than_max_length", {}).items() if v}
     if long:
         counts = ", ".join(f"{n} {split}" for split, n in long.items())
-        print(f"note: {counts} example(s) had more than max_length="
-              f"{settings['max_length']} tokens and were cut to it.")
+        print(f"note: {counts} example(s) had more than max_input_tokens="
+              f"{settings['max_input_tokens']} tokens and were cut to it.")
 
 
 def check_batch_size(settings, task_data):
@@ -191,41 +110,9 @@ def run_directory(recipe, settings):
     return settings["run_dir"] or os.path.join(settings["output_dir"], recipe.name)
 
 
-def test_metrics(model, task_data, recipe, settings):
-    """Held-out metrics: Keras's (`loss`, `accuracy`...) and the recipe's."""
-    test = adapt_inputs(model, task_data.test)
-    with finite_passes():
-        metrics = model.evaluate(test, verbose=0, return_dict=True)
-    wanted = set(recipe.metrics)
-    if wanted & {"exact_match", "bleu"}:
-        metrics.update(evaluation.seq2seq_metrics(model, task_data, settings, wanted))
-    if "f1" in wanted:
-        metrics.update(evaluation.tagging_f1(model, task_data, settings))
-    if "samples" in wanted:
-        metrics["sample"] = evaluation.sample_text(model, task_data, settings)
-    return metrics
-
-
-def save_vectorizers(path, task_data):
-    write_json(
-        path,
-        {k: keras.saving.serialize_keras_object(v) for k, v in task_data.vectorizers.items()},
-    )
-
-
-def load_vectorizers(path):
-    from rnnzoo.run_folder import read_json
-
-    return {
-        k: keras.saving.deserialize_keras_object(v) for k, v in read_json(path).items()
-    }
-
-
-def save_model(model, path):
-    """Saves a `.keras` file atomically."""
-    tmp = f"{path[: -len('.keras')]}-tmp.keras"
-    model.save(tmp)
-    os.replace(tmp, path)
+def count_batches(dataset):
+    """The number of batches of a finite dataset (one pass over it)."""
+    return int(dataset.reduce(0, lambda count, _: count + 1))
 
 
 class StopAfterEpoch(keras.callbacks.Callback):
@@ -236,24 +123,17 @@ class StopAfterEpoch(keras.callbacks.Callback):
         self.model.stop_training = True
 
 
-def learning_rate_schedule(settings):
-    """The learning rate of each epoch: a function of the epoch alone, so a
-    resumed run follows the same schedule."""
-    base, epochs = settings["learning_rate"], settings["epochs"]
-    if settings["lr_schedule"] == "cosine":
-        return lambda epoch: base * 0.5 * (1.0 + math.cos(math.pi * epoch / epochs))
-    return lambda epoch: base
-
-
-def run(recipe, overrides=None, verbose=1, callbacks=()):
+def run(recipe, overrides=None, verbose=1, callbacks=(), command=None):
     """Trains `recipe` with `overrides` of its settings; returns a `RunResult`.
 
     Running the same recipe and settings again resumes from the last
     completed epoch (a finished run is only re-evaluated); a run folder
     holding another config is refused. Under `multi_worker`, only the chief
     writes the run folder; the other workers write to a temporary folder
-    and resume from the chief's checkpoints.
+    and resume from the chief's checkpoints. `command`, the command line
+    that ran it, is recorded in `metrics.json` with the times.
     """
+    started = time.time()
     settings = resolve(recipe, overrides)
     keras.utils.set_random_seed(settings["seed"])
     strategy = distribute.make_strategy(settings["strategy"])
@@ -271,8 +151,19 @@ def run(recipe, overrides=None, verbose=1, callbacks=()):
     )
     try:
         with RunFolder(folder_path).open(config) as folder:
-            return _train(recipe, settings, strategy, task_data, model_class,
-                          model_kwargs, folder, RunFolder(run_dir), verbose, callbacks)
+            result = _train(recipe, settings, strategy, task_data, model_class,
+                            model_kwargs, folder, RunFolder(run_dir), verbose, callbacks)
+            if result.trained:
+                folder.write_metrics(run={
+                    "command": command,
+                    "finished": datetime.datetime.now(datetime.timezone.utc).isoformat(
+                        timespec="seconds"),
+                    "train_seconds": round(folder.state().get("train_seconds", 0.0), 1),
+                    "wall_seconds": round(time.time() - started, 1),
+                    "resumed_after_epoch": result.resumed_from,
+                })
+                result.metrics = folder.metrics()
+            return result
     finally:
         keras.config.set_dtype_policy(policy)
         if not chief:
@@ -281,29 +172,50 @@ def run(recipe, overrides=None, verbose=1, callbacks=()):
 
 def _train(recipe, settings, strategy, task_data, model_class, model_kwargs,
            folder, chief_folder, verbose, callbacks):
+    replicas = strategy.num_replicas_in_sync
+
+    def prepare(model, split):
+        return distribute.trim_batches(split.map(lambda x, y: (model.data_inputs(x), y)),
+                                       replicas)
+
+    state = chief_folder.state()
+    if state and chief_folder.is_finished():
+        print(f"{chief_folder.path} holds this run, finished after epoch "
+              f"{state['epoch']}: nothing to train. Its results:")
+        return RunResult(chief_folder.path, chief_folder.metrics(),
+                         chief_folder.load_model(), state["epoch"], trained=False)
     with strategy.scope():
         model = model_class(**model_kwargs)
+        steps = count_batches(prepare(model, task_data.train_for_epoch(0)))
+        if settings["steps_per_epoch"]:
+            steps = min(steps, settings["steps_per_epoch"])
         model.compile(
             optimizer=keras.optimizers.Adam(
-                settings["learning_rate"], clipnorm=settings["clipnorm"]
+                schedules.learning_rate(settings, steps), clipnorm=settings["clipnorm"]
             ),
             jit_compile=settings["jit_compile"],
         )
-        done, history = chief_folder.restore(model)
-    replicas = strategy.num_replicas_in_sync
-
-    def prepare(split):
-        return distribute.shard(distribute.trim_batches(adapt_inputs(model, split), replicas))
-
-    validation = prepare(task_data.validation)
-    checkpoint = EpochCheckpoint(folder, history)
+        chief_folder.restore(model, state)
+    available = ["val_loss"] + [f"val_{m.name}" for m in model.default_metrics()]
+    selection = Selection.from_state(
+        state.get("selection"), check_select_on(settings["select_on"], available),
+        settings["patience"],
+    )
+    plateau = schedules.plateau_callback(settings)
+    if plateau:
+        plateau.restore(state.get("plateau"))
+    done = state.get("epoch", 0)
+    if done:
+        print(f"Resuming {chief_folder.path} after epoch {done} of {settings['epochs']}.")
+    validation = distribute.shard(prepare(model, task_data.validation))
+    checkpoint = EpochCheckpoint(folder, state, selection, plateau)
     every = settings["gradient_flow"]
     diagnostics = diagnostics_callbacks(
-        model, next(iter(adapt_inputs(model, task_data.validation))), folder.path, every
+        model, next(iter(prepare(model, task_data.validation))), folder.path, every
     ) if every else []
     epoch_callbacks = [
-        keras.callbacks.LearningRateScheduler(learning_rate_schedule(settings)),
         keras.callbacks.TerminateOnNaN(),
+        *([plateau] if plateau else []),
         *diagnostics,
         checkpoint,
         keras.callbacks.TensorBoard(folder.file("logs")),
@@ -312,12 +224,16 @@ def _train(recipe, settings, strategy, task_data, model_class, model_kwargs,
     ]
     with finite_passes():
         for epoch in range(done, settings["epochs"]):
+            if selection.stopped_early:
+                break
+            train = prepare(model, task_data.train_for_epoch(epoch))
+            epoch_steps = steps if epoch == 0 else count_batches(train)
             model.fit(
-                prepare(task_data.train_for_epoch(epoch)),
+                distribute.shard(train),
                 validation_data=validation,
                 epochs=settings["epochs"],
                 initial_epoch=epoch,
-                steps_per_epoch=settings["steps_per_epoch"],
+                steps_per_epoch=min(epoch_steps, settings["steps_per_epoch"] or epoch_steps),
                 shuffle=False,  # The data order is the pipeline's, per epoch.
                 callbacks=epoch_callbacks,
                 verbose=verbose,
@@ -325,79 +241,31 @@ def _train(recipe, settings, strategy, task_data, model_class, model_kwargs,
             if checkpoint.stopped_on_nan:
                 break
     if checkpoint.stopped_on_nan:
-        good = checkpoint.stopped_on_nan - 1
-        kept = (
-            f"the checkpoint of epoch {good}, the last good one, is kept in "
-            f"{chief_folder.checkpoints}" if good else "no epoch had finished, nothing was saved"
-        )
-        raise FloatingPointError(
-            f"The loss became NaN or infinite in epoch {checkpoint.stopped_on_nan}; "
-            f"training stopped and {kept}. Try a lower --learning-rate or --clipnorm."
-        )
-    save_model(model, folder.file("model.keras"))
-    save_vectorizers(folder.file("vectorizers.json"), task_data)
+        raise_on_nan(checkpoint.stopped_on_nan, chief_folder)
+    if selection.stopped_early and verbose:
+        print(f"Stopped early: {selection.on} did not improve for {selection.wait} epochs.")
+    final = folder.state()
+    folder.load_selected(model, final)
+    if verbose:
+        print(f"Selected epoch {selection.epoch}: {selection.on} = {selection.value:.4f}.")
+    folder.save_model(model)
+    folder.save_vectorizers(task_data.vectorizers)
     if replicas > 1:  # Every test example, on one device.
-        model = keras.saving.load_model(folder.file("model.keras"), safe_mode=True)
-    test = test_metrics(model, task_data, recipe, settings)
-    folder.write_metrics(test=test, history=checkpoint.history)
-    return RunResult(chief_folder.path, folder.metrics(), model)
+        model = folder.load_model()
+    with finite_passes():
+        test = held_out_metrics(model, task_data, recipe, settings)
+    folder.write_metrics(test=test, history=checkpoint.history,
+                         selection=selection.report(final["epoch"]))
+    return RunResult(chief_folder.path, folder.metrics(), model, done)
 
 
-def _grid(value, default, kind):
-    if not value:
-        return tuple(default)
-    try:
-        return tuple(kind(v.strip()) for v in value.split(","))
-    except ValueError:
-        raise ValueError(f"Expected a comma-separated list; received {value!r}.") from None
-
-
-def run_sweep(sweep, overrides=None, verbose=1):
-    """Runs every recipe x cell x length of a `Sweep`; returns the summary.
-
-    Each run goes to `RUN_DIR/<recipe>-<cell>-T<length>/` and resumes like
-    any run; `summary.json` gets every run's test metrics after each run.
-    """
-    from rnnzoo.recipe import check_value
-    from rnnzoo.recipe import find_recipe
-
-    overrides = dict(overrides or {})
-    cells = _grid(overrides.pop("cells", None), sweep.cells, str)
-    lengths = _grid(overrides.pop("lengths", None), sweep.lengths, int)
-    for cell in cells:
-        check_value("cell", cell)
-    for length in lengths:
-        check_value("length", length)
-    base = overrides.pop("run_dir", None) or os.path.join(
-        overrides.get("output_dir", "runs"), sweep.name
+def raise_on_nan(epoch, folder):
+    good = epoch - 1
+    kept = (
+        f"the checkpoint of epoch {good}, the last good one, is kept in "
+        f"{folder.checkpoints}" if good else "no epoch had finished, nothing was saved"
     )
-    rows = []
-    for name in sweep.recipes:
-        recipe = find_recipe(name)
-        for cell in cells:
-            for length in lengths:
-                run_dir = os.path.join(base, f"{name}-{cell}-T{length}")
-                settings = {**sweep.settings, **overrides, "cell": cell,
-                            "length": length, "run_dir": run_dir}
-                result = run(recipe, settings, verbose=verbose)
-                rows.append({"recipe": name, "cell": cell, "length": length,
-                             **result.metrics["test"]})
-                summary = {"runs": rows, "table": summary_table(rows)}
-                os.makedirs(base, exist_ok=True)
-                write_json(os.path.join(base, "summary.json"), summary)
-    return summary
-
-
-def summary_table(rows):
-    """A Markdown table: one row per recipe and cell, one column per T."""
-    lengths = sorted({r["length"] for r in rows})
-    lines = ["| recipe | cell | " + " | ".join(f"T={t}" for t in lengths) + " |",
-             "|---|---|" + "---|" * len(lengths)]
-    keys = dict.fromkeys((r["recipe"], r["cell"]) for r in rows)
-    for recipe, cell in keys:
-        cells = []
-        for t in lengths:
-            match = [r for r in rows if (r["recipe"], r["cell"], r["length"]) == (recipe, cell, t)]
-            cells.append(f"{match[0]['loss']:.4f}" if match else "")
-        lines.append(f"| {recipe} | {cell} | " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    raise FloatingPointError(
+        f"The loss became NaN or infinite in epoch {epoch}; training stopped "
+        f"and {kept}. Try a lower --learning-rate or --clipnorm."
+    )

@@ -12,11 +12,13 @@ import pytest
 
 from rnnzoo import models
 from rnnzoo import serving
+from rnnzoo.commands import generate_text
 from rnnzoo.export import ExportError
 from rnnzoo.export import export_run
 from rnnzoo.export import export_saved_model
 from rnnzoo.export import serving_config
 from rnnzoo.recipe import find_recipe
+from rnnzoo.run_folder import RunFolder
 from rnnzoo.training import run
 
 pytestmark = pytest.mark.skipif(
@@ -24,15 +26,39 @@ pytestmark = pytest.mark.skipif(
 )
 
 TEXTS = ["12+34", "", "John lives in Paris", "x" * 5000, "caf\u00e9 \u2603 \U0001F600", "zzzqqq unknownword"]
-INPUTS = {
-    "addition": TEXTS,
-    "imdb_sentiment": TEXTS,
-    "conll_ner": TEXTS,
-    "shakespeare_char": TEXTS,
-    "shakespeare_feedback": TEXTS,
-    "review_generator": ["pos", "neg", "unknown-label"],
-    "adding_problem": np.random.default_rng(0).uniform(size=(3, 7, 2)).tolist(),
+FEATURES = np.random.default_rng(0).uniform(size=(3, 7, 2)).tolist()
+SERIES = "value\n" + "".join(f"{np.sin(i / 5):.4f}\n" for i in range(400))
+COPY = ["1 2 3 4 5 6 7 0 1 2 - - - - : - - - - - - - - - -", "", "9 x :"]
+
+# Every recipe (and a forecaster: the regression recipe on a CSV series),
+# its served inputs, and the signatures README "Export and serving" gives
+# its task: {endpoint: (inputs, outputs)}.
+LANGUAGE_MODEL = {"serving_default": (["text"], ["text", "tokens"]),
+                  "score": (["text"], ["correct", "log_likelihood", "token_count"])}
+SEQ2SEQ = {"serving_default": (["text"], ["scores", "tokens", "translation"]),
+           "score": (["target", "text"], ["correct", "log_likelihood", "token_count"])}
+CASES = {
+    "addition": ({}, TEXTS, SEQ2SEQ),
+    "ted_translate": ({}, TEXTS, SEQ2SEQ),
+    "imdb_sentiment": ({}, TEXTS, {
+        "serving_default": (["text"], ["class_ids", "labels", "probabilities"]),
+        "logits": (["text"], ["logits"])}),
+    "conll_ner": ({}, TEXTS, {"serving_default": (["text"], ["tag_ids", "tags"])}),
+    "copy_memory": ({}, COPY, {"serving_default": (["text"], ["tag_ids", "tags"])}),
+    "shakespeare_char": ({}, TEXTS, LANGUAGE_MODEL),
+    "shakespeare_feedback": ({}, TEXTS, LANGUAGE_MODEL),
+    "review_generator": ({}, ["pos", "neg"], {
+        "serving_default": (["condition"], ["text", "tokens"]),
+        "score": (["condition", "text"], ["correct", "log_likelihood", "token_count"])}),
+    "adding_problem": ({}, FEATURES, {"serving_default": (["features"], ["predictions"])}),
+    "forecasting": ({"data": "series.csv", "batch_size": 16}, np.sin(
+        np.arange(40) / 5).reshape(2, 20, 1).tolist(),
+        {"serving_default": (["values"], ["predictions"])}),
 }
+TASKS = {"addition": "seq2seq", "ted_translate": "seq2seq", "imdb_sentiment": "classification",
+         "conll_ner": "tagging", "copy_memory": "tagging", "shakespeare_char": "language_model",
+         "shakespeare_feedback": "language_model", "review_generator": "conditional_generation",
+         "adding_problem": "regression", "forecasting": "forecasting"}
 
 BLOCK_RNNZOO = """
 import json, sys
@@ -65,47 +91,61 @@ def serve_in_subprocess(path, feed):
 
 @pytest.fixture(scope="module")
 def exports(tmp_path_factory):
-    """Smoke-trained run folders of every pattern, exported."""
+    """Smoke-trained run folders of every recipe, exported."""
     base = tmp_path_factory.mktemp("export")
+    (base / "series.csv").write_text(SERIES)
     data_dir = str(base / "tfds")
     made = {}
-    for name in INPUTS:
+    for case, (settings, _, _) in CASES.items():
+        recipe = "adding_problem" if case == "forecasting" else case
+        settings = {k: str(base / v) if k == "data" else v for k, v in settings.items()}
         result = run(
-            find_recipe(name),
-            {"smoke": True, "output_dir": str(base / "runs"), "data_dir": data_dir,
-             "max_decode_length": 12, "sample_length": 10},
+            find_recipe(recipe),
+            {"smoke": True, "run_dir": str(base / "runs" / case), "data_dir": data_dir,
+             "max_new_tokens": 12, **settings},
             verbose=0,
         )
-        made[name] = (result.run_dir, export_run(result.run_dir, base_dir=str(base / "saved")))
+        made[case] = (result.run_dir, export_run(
+            result.run_dir, name=case, base_dir=str(base / "saved")))
     return made
 
 
 def local_outputs(run_dir, feed):
     """The serving function run eagerly on the Keras model of a run."""
-    from rnnzoo.commands import RunFiles
-    from rnnzoo.export import export_saved_model  # noqa: F401  (same code path)
     import tensorflow as tf
 
-    files = RunFiles(run_dir)
-    settings, data = files.config["settings"], files.config["data"]
-    context = serving.ServingContext(
-        vectorizers=files.vectorizers, label_names=data["label_names"],
-        tokens=settings["tokens"] or data["tokens"] or "char",
-        max_length=settings["max_length"] or 500,
-        decode={"method": settings["decode_method"], "beam_width": settings["beam_width"],
-                "length_penalty": settings["length_penalty"],
-                "max_length": settings["max_decode_length"],
-                "temperature": settings["temperature"], "seed": settings["seed"]},
-    )
-    _, fn, signature = serving.endpoints(files.model, context)[0]
+    folder = RunFolder(run_dir)
+    _, fn, signature = folder.load_model().serving_endpoints(folder.serving_context())[0]
     outputs = fn(tf.constant(feed, dtype=signature[0].dtype))
     return {k: v.numpy() for k, v in outputs.items()}
 
 
-@pytest.mark.parametrize("name", sorted(INPUTS))
-def test_export_serves_without_rnnzoo_like_the_keras_model(name, exports):
-    run_dir, path = exports[name]
-    feed = INPUTS[name]
+def signatures(path):
+    """`{endpoint: (sorted input names, sorted output names)}` of an export."""
+    import tensorflow as tf
+
+    loaded = tf.saved_model.load(path)
+    return {
+        name: (sorted(fn.structured_input_signature[1]), sorted(fn.structured_outputs))
+        for name, fn in loaded.signatures.items()
+    }
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_every_recipe_exports_its_tasks_signature(case, exports):
+    run_dir, path = exports[case]
+    _, _, expected = CASES[case]
+    assert {k: tuple(v) for k, v in signatures(path).items()} == {
+        k: (sorted(i), sorted(o)) for k, (i, o) in expected.items()}
+    info = json.load(open(os.path.join(path, "assets", "rnnzoo.json")))
+    assert info["task"] == TASKS[case] == RunFolder(run_dir).config()["task"]
+    assert "loss" in info["test_metrics"] and info["selection"]["epoch"] == 1
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_export_serves_without_rnnzoo_like_the_keras_model(case, exports):
+    run_dir, path = exports[case]
+    feed = CASES[case][1]
     served = serve_in_subprocess(path, feed)
     local = local_outputs(run_dir, feed)
     assert set(served) == set(local)
@@ -118,22 +158,51 @@ def test_export_serves_without_rnnzoo_like_the_keras_model(name, exports):
         else:
             np.testing.assert_array_equal(served[key]["value"], value, err_msg=key)
     assert len(next(iter(served.values()))["shape"]) >= 1
-    info = json.load(open(os.path.join(path, "assets", "rnnzoo.json")))
-    assert info["recipe"] == name and "loss" in info["test_metrics"]
 
 
 def test_classifier_outputs_are_the_models_probabilities(exports):
-    from rnnzoo.commands import RunFiles
-
     run_dir, path = exports["imdb_sentiment"]
-    files = RunFiles(run_dir)
+    folder = RunFolder(run_dir)
+    model, vectorizers = folder.load_model(), folder.vectorizers()
     texts = ["a great film", "awful"]
-    ids = serving.text_to_ids(files.vectorizers["tokens"], np.array(texts), 200).numpy()
-    probabilities = keras.ops.softmax(files.model.predict(ids, verbose=0)).numpy()
+    ids = serving.text_to_ids(vectorizers["tokens"], np.array(texts), 200).numpy()
+    probabilities = keras.ops.softmax(model.predict(ids, verbose=0)).numpy()
     served = serve_in_subprocess(path, texts)
     np.testing.assert_allclose(served["probabilities"]["value"], probabilities, atol=1e-5)
-    names = files.config["data"]["label_names"]
+    names = folder.config()["data"]["label_names"]
     assert served["labels"]["value"] == [names[i] for i in probabilities.argmax(-1)]
+
+
+def test_addition_reads_the_question_as_the_user_writes_it(exports):
+    """The model trained on reversed questions; the export reverses them."""
+    run_dir, path = exports["addition"]
+    folder = RunFolder(run_dir)
+    model, vectorizers = folder.load_model(), folder.vectorizers()
+    reversed_ids = serving.text_to_ids(vectorizers["source"], np.array(["54+321"]), 500)
+    tokens, _ = model.generate(reversed_ids.numpy(), max_length=12)
+    served = serve_in_subprocess(path, ["123+45"])
+    np.testing.assert_array_equal(served["tokens"]["value"], tokens)
+    generated = generate_text(run_dir, prompts=["123+45"])
+    assert generated == [serve_in_subprocess(path, ["123+45"])["translation"]["value"][0]]
+
+
+def test_served_text_has_no_special_tokens(exports):
+    for case in ("addition", "ted_translate", "review_generator", "shakespeare_char"):
+        _, path = exports[case]
+        served = serve_in_subprocess(path, CASES[case][1])
+        key = "translation" if "translation" in served else "text"
+        for text in served[key]["value"]:
+            assert not any(t in text for t in ("[START]", "[END]", "[UNK]")), (case, text)
+
+
+def test_an_unknown_condition_is_an_error_not_a_guess(exports):
+    _, path = exports["review_generator"]
+    process = subprocess.run(
+        [sys.executable, "-c", BLOCK_RNNZOO, path], input=json.dumps(["pos", "unknown-label"]),
+        capture_output=True, text=True, timeout=300,
+    )
+    assert process.returncode != 0
+    assert "must be one of: neg, pos. Unknown:" in process.stderr and "unknown-label" in process.stderr
 
 
 def test_saved_model_cli_lists_the_named_signature(exports):
@@ -237,7 +306,7 @@ def test_seq2seq_with_attention_exports_text_in_text_out(attention, tmp_path):
     )
     context = serving.ServingContext(
         vectorizers={"source": source, "target": target},
-        decode={"method": "beam", "beam_width": 3, "max_length": 7},
+        decode={"decode_method": "beam", "beam_width": 3, "max_new_tokens": 7},
     )
     path = export_saved_model(model, attention, base_dir=str(tmp_path), context=context)
     texts = ["abc", "", "hgfedcbahgfedcba"]

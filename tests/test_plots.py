@@ -149,7 +149,7 @@ def attention_run(tmp_path_factory):
 
     settings = {"smoke": True, "output_dir": str(tmp_path_factory.mktemp("runs")),
                 "data_dir": str(tmp_path_factory.mktemp("tfds")),
-                "model": "seq2seq_gru_attention_base", "num_layers": 1}
+                "model": "seq2seq_gru_bidirectional_bahdanau_base", "num_layers": 1}
     wired = "gradient_flow" in SETTINGS
     if wired:
         settings["gradient_flow"] = 1

@@ -45,7 +45,7 @@ def test_every_recipe_runs_in_smoke_mode(name, tmp_path, data_dir):
 
 
 def test_long_range_sweep_tabulates_every_run(tmp_path, data_dir):
-    from rnnzoo.training import run_sweep
+    from rnnzoo.sweep import run_sweep
 
     summary = run_sweep(
         find_recipe("long_range"),

@@ -95,10 +95,12 @@ def _addition(records, config, *, batch_size, max_length, seed, info):
     raw = {s: ds.map(lambda ex: (ex["question"], ex["answer"]))
            for s, ds in records.items()}
     info = dict(info, digits=config.digits, reversed=config.reversed)
-    return text_tasks.seq2seq(
+    task_data = text_tasks.seq2seq(
         raw, tokens="char", batch_size=batch_size, max_length=max_length,
         seed=seed, info=info, vectorizers=vectorizers,
     )
+    task_data.reverse_source = bool(config.reversed)
+    return task_data
 
 
 def _adding_problem(records, config, *, batch_size, max_length, seed, info):

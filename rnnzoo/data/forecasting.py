@@ -120,6 +120,14 @@ def from_csv(path, eval_paths=None, *, column=-1, window=32,
             "validation": values[max(0, cut1 - window):cut2],
             "test": values[max(0, cut2 - window):],
         }
+    elif len(eval_paths) == 1:  # The test file; validation: the training tail.
+        values = series["train"]
+        cut = int(len(values) * 0.95)
+        series = {
+            "train": values[:cut],
+            "validation": values[max(0, cut - window):],
+            "test": read_series(eval_paths[0], column),
+        }
     else:
         series["validation"] = read_series(eval_paths[0], column)
         series["test"] = read_series(eval_paths[1], column)

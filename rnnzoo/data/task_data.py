@@ -60,6 +60,9 @@ class TaskData:
         max_length: the longest sequence a batch can hold (`None`: no limit).
         mean, std: for `forecasting`, the training statistics the values
             were normalized with (`x_norm = (x - mean) / std`).
+        reverse_source: whether the source text is reversed before the
+            model reads it (`addition`'s reversed questions): serving and
+            generation reverse what the user writes the same way.
         info: free-form facts: dataset name, source, split sizes, settings.
     """
 
@@ -79,6 +82,7 @@ class TaskData:
     max_length: int | None = None
     mean: float | None = None
     std: float | None = None
+    reverse_source: bool = False
     info: dict[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self):

@@ -25,17 +25,32 @@ FRACTIONS = (0.9, 0.05, 0.05)
 
 
 def _eval_paths(eval_path):
+    """`[test]` for one evaluation file, `[validation, test]` for two."""
     if eval_path is None:
         return None
     if isinstance(eval_path, (str, os.PathLike)):
-        return [eval_path, eval_path]
+        return [eval_path]
     paths = list(eval_path)
     if len(paths) not in (1, 2):
         raise ValueError(
-            "`eval_path` takes one file (validation and test) or two "
+            "`eval_path` takes one file (the test split) or two "
             f"(validation, test); got {len(paths)}."
         )
-    return paths * 2 if len(paths) == 1 else paths
+    return paths
+
+
+def validation_slice(records, seed):
+    """Splits training records into train and a seeded 5 % validation
+    slice (at least one record each)."""
+    if len(records) < 2:
+        raise files_lib.DataFileError(
+            f"Found {len(records)} training example(s); at least 2 are needed "
+            "to hold out a validation slice (or pass validation,test files)."
+        )
+    order = np.random.default_rng(seed).permutation(len(records))
+    n_val = min(max(1, int(round(len(records) * FRACTIONS[1]))), len(records) - 1)
+    picked = [records[i] for i in order]
+    return picked[n_val:], picked[:n_val]
 
 
 def shuffled_split(records, seed):
@@ -135,11 +150,25 @@ def _records(kind, paths, eval_paths, seed, tag_column):
     }.get(kind, read_tsv)
     if eval_paths is None:
         return shuffled_split(read(paths), seed)
+    if len(eval_paths) == 1:
+        train, validation = validation_slice(read(paths), seed)
+        return {"train": train, "validation": validation, "test": read(eval_paths[0])}
     return {
         "train": read(paths),
         "validation": read(eval_paths[0]),
         "test": read(eval_paths[1]),
     }
+
+
+def _splits_info(path, eval_paths):
+    """Where each split of a run on user files comes from, in words."""
+    if eval_paths is None:
+        return {"validation": f"a seeded 5 % of {os.fspath(path)}",
+                "test": f"another 5 % of {os.fspath(path)}"}
+    if len(eval_paths) == 1:
+        return {"validation": f"a seeded 5 % slice of {os.fspath(path)} (not the eval file)",
+                "test": os.fspath(eval_paths[0])}
+    return {"validation": os.fspath(eval_paths[0]), "test": os.fspath(eval_paths[1])}
 
 
 def from_files(kind, path, eval_path=None, *, tokens="char", column=-1,
@@ -149,9 +178,11 @@ def from_files(kind, path, eval_path=None, *, tokens="char", column=-1,
 
     One file is split into train/validation/test 90/5/5: in order for a
     text or a series (`language_model`, `forecasting`), after a shuffle
-    seeded with `seed` for line or sentence examples. With `eval_path`, the
-    file is all training data, and `eval_path` (one file) is both the
-    validation and the test split, or `(validation, test)` two files.
+    seeded with `seed` for line or sentence examples. With one `eval_path`,
+    that file is the test split and the validation split is a slice of the
+    training file (the last 5 % of a text or series, a seeded 5 % of
+    examples): the test data never selects anything. With two,
+    `(validation, test)`.
 
     Args:
         kind: the task, which sets the format: `"language_model"` (plain
@@ -183,7 +214,8 @@ def from_files(kind, path, eval_path=None, *, tokens="char", column=-1,
         raise ValueError(f"Unknown kind {kind!r}; expected one of: {kinds}.")
     eval_paths = _eval_paths(eval_path)
     info = {"name": os.fspath(path), "source": "user files", "kind": kind,
-            "files": [os.fspath(path)] + [os.fspath(p) for p in eval_paths or []]}
+            "files": [os.fspath(path)] + [os.fspath(p) for p in eval_paths or []],
+            **_splits_info(path, eval_paths)}
     common = dict(batch_size=batch_size, max_length=max_length, seed=seed)
     if kind == "forecasting":
         return forecasting_lib.from_csv(
@@ -195,6 +227,12 @@ def from_files(kind, path, eval_path=None, *, tokens="char", column=-1,
     if kind == "language_model":
         if eval_paths is None:
             texts = text_split(files_lib.read_text(path))
+        elif len(eval_paths) == 1:
+            text = files_lib.read_text(path)
+            cut = int(len(text) * (1 - FRACTIONS[1]))
+            texts = {"train": text[:cut], "validation": text[cut:],
+                     "test": files_lib.read_text(eval_paths[0])}
+            info["validation"] = f"the last 5 % of {os.fspath(path)} (not the eval file)"
         else:
             texts = {"train": files_lib.read_text(path),
                      "validation": files_lib.read_text(eval_paths[0]),
@@ -249,8 +287,10 @@ def _check_labels(kind, records, path, eval_paths):
     for split in ("validation", "test"):
         unseen = sorted({label for _, label in records[split]} - set(seen))
         if unseen:
-            where = (os.fspath(eval_paths[0 if split == "validation" else 1])
-                     if eval_paths else f"{os.fspath(path)} ({split} split)")
+            if eval_paths and (split == "test" or len(eval_paths) == 2):
+                where = os.fspath(eval_paths[-1] if split == "test" else eval_paths[0])
+            else:
+                where = f"{os.fspath(path)} ({split} split)"
             raise files_lib.DataFileError(
                 f"{where}: label(s) {unseen} do not occur in the training data "
                 f"(labels there: {seen}); a model cannot learn them"

@@ -5,6 +5,8 @@ from keras import ops
 
 from rnnzoo.layers.recurrent import CudnnRecurrentLayer
 from rnnzoo.layers.recurrent import RecurrentCell
+from rnnzoo.layers.recurrent import check_chrono_steps
+from rnnzoo.layers.recurrent import chrono_bias
 from rnnzoo.layers.recurrent import layer_norm
 
 
@@ -36,6 +38,11 @@ class GRUCell(RecurrentCell):
         reset_after: Whether the reset gate applies after the recurrent
             matrix product (default, cuDNN-compatible) or before.
         layer_norm: Whether to layer-normalize the gate inputs.
+        chrono_max_steps: Optional integer `T_max >= 2`: chrono
+            initialization (Tallec & Ollivier 2018) for dependencies up to
+            `T_max` steps: the update gate `z` (the share of `h_{t-1}` kept)
+            gets input biases `b_z = log(u)`, `u ~ U(1, T_max - 1)`.
+            Default `None`: as stock Keras.
         **kwargs: The other arguments of `RecurrentCell` (`use_bias`,
             initializers, regularizers, constraints, `dropout`,
             `recurrent_dropout`, `seed`) and base layer arguments.
@@ -48,6 +55,7 @@ class GRUCell(RecurrentCell):
     Reference:
         - [Cho et al., 2014](https://arxiv.org/abs/1406.1078)
         - [Ba et al., 2016](https://arxiv.org/abs/1607.06450)
+        - [Tallec & Ollivier, 2018](https://arxiv.org/abs/1804.11188)
     """
 
     def __init__(
@@ -57,6 +65,7 @@ class GRUCell(RecurrentCell):
         recurrent_activation="sigmoid",
         reset_after=True,
         layer_norm=False,
+        chrono_max_steps=None,
         **kwargs,
     ):
         kwargs.pop("implementation", None)  # Stock Keras argument, no effect.
@@ -65,6 +74,7 @@ class GRUCell(RecurrentCell):
         self.set_activation("recurrent_activation", recurrent_activation)
         self.reset_after = bool(reset_after)
         self.layer_norm = bool(layer_norm)
+        self.chrono_max_steps = check_chrono_steps(chrono_max_steps)
         if self.layer_norm and not self.reset_after:
             raise ValueError(
                 "Argument `layer_norm=True` needs `reset_after=True`. "
@@ -84,10 +94,22 @@ class GRUCell(RecurrentCell):
         self.bias = None
         if self.use_bias:
             shape = (2, 3 * units) if self.reset_after else (3 * units,)
-            self.bias = self.add_role_weight(shape, "bias", "bias")
+            self.bias = self.add_role_weight(shape, "bias", "bias", self._bias_initializer)
         if self.layer_norm:
             self.input_norm_gamma = self._gain("input_norm_gamma")
             self.recurrent_norm_gamma = self._gain("recurrent_norm_gamma")
+
+    def _bias_initializer(self, shape, dtype=None):
+        bias = self.bias_initializer(shape, dtype=dtype)
+        if not self.chrono_max_steps:
+            return bias
+        units = self.units
+        update = chrono_bias(units, self.chrono_max_steps, dtype, self.seed)
+        if self.reset_after:  # Row 0 is the input bias b_x.
+            return ops.concatenate(
+                [ops.concatenate([update, bias[0, units:]])[None], bias[1:]], axis=0
+            )
+        return ops.concatenate([update, bias[units:]])
 
     def _gain(self, name):
         return self.add_weight(
@@ -134,6 +156,7 @@ class GRUCell(RecurrentCell):
         config = super().get_config()
         config["reset_after"] = self.reset_after
         config["layer_norm"] = self.layer_norm
+        config["chrono_max_steps"] = self.chrono_max_steps
         return config
 
 
@@ -142,7 +165,8 @@ class GRU(CudnnRecurrentLayer, keras.layers.GRU):
     """Gated recurrent unit layer, a drop-in for `keras.layers.GRU`.
 
     Runs a `GRUCell` over a sequence. Takes every argument of
-    `keras.layers.GRU` with the same meaning, plus `layer_norm`. With the
+    `keras.layers.GRU` with the same meaning, plus `layer_norm` and
+    `chrono_max_steps`. With the
     stock configuration (tanh, sigmoid, a bias, `reset_after=True`, no
     recurrent dropout, no layer norm, not unrolled) and a GPU, it runs the
     fused cuDNN kernel as stock Keras does; elsewhere the backend's loop

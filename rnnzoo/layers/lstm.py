@@ -5,7 +5,9 @@ from keras import ops
 
 from rnnzoo.layers.recurrent import RecurrentCell
 from rnnzoo.layers.recurrent import CudnnRecurrentLayer
+from rnnzoo.layers.recurrent import check_chrono_steps
 from rnnzoo.layers.recurrent import check_positive_int
+from rnnzoo.layers.recurrent import chrono_bias
 from rnnzoo.layers.recurrent import layer_norm
 
 
@@ -46,6 +48,11 @@ class LSTMCell(RecurrentCell):
         projection_units: Optional positive integer, size of the projected
             output `h_t`.
         layer_norm: Whether to layer-normalize the gate inputs and the cell.
+        chrono_max_steps: Optional integer `T_max >= 2`: chrono
+            initialization (Tallec & Ollivier 2018) for dependencies up to
+            `T_max` steps: forget-gate biases `b_f = log(u)`, `u ~ U(1,
+            T_max - 1)`, input-gate biases `b_i = -b_f` (replaces
+            `unit_forget_bias`). Default `None`: as stock Keras.
         **kwargs: The other arguments of `RecurrentCell` (`use_bias`,
             initializers, regularizers, constraints, `dropout`,
             `recurrent_dropout`, `seed`) and base layer arguments. The
@@ -63,6 +70,7 @@ class LSTMCell(RecurrentCell):
           https://doi.org/10.1162/neco.1997.9.8.1735)
         - [Sak et al., 2014](https://arxiv.org/abs/1402.1128)
         - [Ba et al., 2016](https://arxiv.org/abs/1607.06450)
+        - [Tallec & Ollivier, 2018](https://arxiv.org/abs/1804.11188)
     """
 
     def __init__(
@@ -73,6 +81,7 @@ class LSTMCell(RecurrentCell):
         unit_forget_bias=True,
         projection_units=None,
         layer_norm=False,
+        chrono_max_steps=None,
         **kwargs,
     ):
         kwargs.pop("implementation", None)  # Stock Keras argument, no effect.
@@ -86,6 +95,7 @@ class LSTMCell(RecurrentCell):
             else check_positive_int(projection_units, "projection_units")
         )
         self.layer_norm = bool(layer_norm)
+        self.chrono_max_steps = check_chrono_steps(chrono_max_steps)
         output_size = self.projection_units or self.units
         self.state_size = [output_size, self.units]
         self.output_size = output_size
@@ -121,9 +131,14 @@ class LSTMCell(RecurrentCell):
         return self.add_weight(shape=(size,), name=name, initializer="ones")
 
     def _bias_initializer(self, shape, dtype=None):
+        units = self.units
+        if self.chrono_max_steps:
+            forget = chrono_bias(units, self.chrono_max_steps, dtype, self.seed)
+            return ops.concatenate(
+                [-forget, forget, self.bias_initializer((2 * units,), dtype=dtype)]
+            )
         if not self.unit_forget_bias:
             return self.bias_initializer(shape, dtype=dtype)
-        units = self.units
         return ops.concatenate(
             [
                 self.bias_initializer((units,), dtype=dtype),
@@ -161,6 +176,7 @@ class LSTMCell(RecurrentCell):
                 "unit_forget_bias": self.unit_forget_bias,
                 "projection_units": self.projection_units,
                 "layer_norm": self.layer_norm,
+                "chrono_max_steps": self.chrono_max_steps,
             }
         )
         return config
@@ -171,8 +187,8 @@ class LSTM(CudnnRecurrentLayer, keras.layers.LSTM):
     """Long short-term memory layer, a drop-in for `keras.layers.LSTM`.
 
     Runs an `LSTMCell` over a sequence. Takes every argument of
-    `keras.layers.LSTM` with the same meaning, plus `projection_units` and
-    `layer_norm`. With the stock configuration (tanh, sigmoid, a bias, no
+    `keras.layers.LSTM` with the same meaning, plus `projection_units`,
+    `layer_norm` and `chrono_max_steps`. With the stock configuration (tanh, sigmoid, a bias, no
     recurrent dropout, no projection or layer norm, not unrolled) and a GPU,
     it runs the fused cuDNN kernel as stock Keras does; elsewhere the
     backend's loop over `LSTMCell`. Unlike stock Keras, `use_cudnn` is kept

@@ -64,6 +64,27 @@ def get_identifier(kind, identifier, name):
         ) from None
 
 
+def check_chrono_steps(value):
+    """`chrono_max_steps`: `None`, or an integer of at least 2."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not hasattr(value, "__index__") or value < 2:
+        raise ValueError(
+            "Argument `chrono_max_steps` must be an integer >= 2 (the longest "
+            f"dependency, in steps). Received: chrono_max_steps={value!r}"
+        )
+    return int(value)
+
+
+def chrono_bias(units, max_steps, dtype=None, seed=None):
+    """Chrono initialization of a gate bias (Tallec & Ollivier 2018):
+    `log(u)`, `u ~ U(1, max_steps - 1)`, so the gated state keeps a memory
+    over time scales spread up to `max_steps` steps."""
+    top = max(float(max_steps) - 1.0, 1.0)
+    u = keras.initializers.RandomUniform(1.0, top, seed=seed)((units,), dtype=dtype)
+    return ops.log(u)
+
+
 def layer_norm(x, gamma, beta=None, epsilon=1e-5):
     """Normalizes the last axis of `x`, with statistics in float32."""
     dtype = x.dtype

@@ -38,6 +38,18 @@ def check_common(cell, units, num_layers, dropout):
     check_rate(dropout, "dropout")
 
 
+def check_chrono(chrono_max_steps, cell):
+    """`chrono_max_steps` for the layers of `cell`: it needs gates."""
+    if chrono_max_steps is None:
+        return None
+    if cell not in ("lstm", "gru"):
+        raise ValueError(
+            "Argument `chrono_max_steps` initializes gate biases: it needs "
+            f"cell='lstm' or 'gru'. Received: cell={cell!r}"
+        )
+    return check_positive_int(chrono_max_steps, "chrono_max_steps")
+
+
 def recurrent_layer(cell, units, name, **kwargs):
     """A recurrent layer of family `cell`. A Jordan layer feeds back an
     output of size `units`."""
@@ -81,15 +93,18 @@ def recurrent_stack(
     return_sequences=True,
     name="recurrent",
     initial_states=None,
+    chrono_max_steps=None,
 ):
     """Stacks `num_layers` recurrent layers named `{name}_1`, `{name}_2`...
 
     Every layer but the last returns sequences. `initial_states`, if given,
-    lists the initial states of every layer. Returns the output and the
+    lists the initial states of every layer; `chrono_max_steps` sets the
+    chrono initialization of gated layers. Returns the output and the
     list of final states of every layer (each a list; for a bidirectional
     layer, forward then backward).
     """
     states = []
+    extra = {} if chrono_max_steps is None else {"chrono_max_steps": chrono_max_steps}
     for i in range(1, num_layers + 1):
         last = i == num_layers
         layer = recurrent_layer(
@@ -99,6 +114,7 @@ def recurrent_stack(
             return_sequences=return_sequences or not last,
             return_state=True,
             dropout=dropout,
+            **extra,
         )
         if bidirectional:
             layer = keras.layers.Bidirectional(layer, name=f"{name}_{i}_bidirectional")
@@ -148,10 +164,53 @@ def default_optimizer(learning_rate=1e-3, clipnorm=1.0):
     return keras.optimizers.Adam(learning_rate=learning_rate, clipnorm=clipnorm)
 
 
+def check_task(task, tasks, default):
+    """Returns `task` (or `default` when `None`) if this model can do it."""
+    return check_choice(default if task is None else task, tasks, "task")
+
+
 class PatternModel(keras.Model):
     """Base class of the pattern models: a functional model whose
-    `compile()` with no arguments uses the pattern's defaults, and whose
-    config is its constructor arguments."""
+    `compile()` with no arguments uses the pattern's defaults, whose config
+    is its constructor arguments, and which carries its task contract.
+
+    The task contract is what the application layer (training, export,
+    `rnnzoo generate`) asks a model instead of guessing from its type:
+
+    - `TASKS`: the tasks (`rnnzoo.data.TASKS` names) the pattern trains on;
+      `model.task` is the one this model was built for.
+    - `data_arguments(task_data)`: the constructor arguments that come from
+      a run's data (vocabulary sizes, classes, start and end ids, task).
+    - `data_inputs(inputs)`: the model's inputs from the input dict of a
+      batch of that data.
+    - `serving_endpoints(context)`: the `(name, function, input signature)`
+      of each endpoint of its SavedModel, `serving_default` first; raw text
+      in, named outputs out, generated ids turned into text without special
+      tokens (see `rnnzoo.serving`).
+    """
+
+    #: The tasks this pattern trains on; the first is the default.
+    TASKS = ()
+
+    @property
+    def task(self):
+        return self._constructor_config["task"]
+
+    @classmethod
+    def data_arguments(cls, task_data):
+        """Constructor arguments that come from `task_data` (a `TaskData`)."""
+        raise NotImplementedError
+
+    def data_inputs(self, inputs):
+        """This model's inputs from a batch's input dict."""
+        names = [t.name for t in self.inputs]
+        if len(names) == 1:
+            return inputs[names[0]]
+        return {name: inputs[name] for name in names}
+
+    def serving_endpoints(self, context):
+        """`[(name, function, input_signature)]`, `serving_default` first."""
+        raise NotImplementedError
 
     def default_loss(self):
         """Cross-entropy from logits (over non-padding steps for sequence
@@ -161,10 +220,16 @@ class PatternModel(keras.Model):
         return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
     def default_metrics(self):
-        """Accuracy (over non-padding steps), or mean absolute error."""
+        """Accuracy (over non-padding steps), or mean absolute error; sequence
+        outputs add `cross_entropy`, the loss averaged over every real token
+        of a pass (Keras's `loss` averages the means of its batches)."""
         if self._constructor_config.get("output_dim") is not None:
             return [keras.metrics.MeanAbsoluteError(name="mae")]
-        return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+        metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+        if self.task != "classification":
+            metrics.append(keras.metrics.SparseCategoricalCrossentropy(
+                name="cross_entropy", from_logits=True))
+        return metrics
 
     def sequence_mask(self, x):
         """Boolean `(batch, steps)` of the target steps the loss counts, or

@@ -8,6 +8,7 @@ from rnnzoo.layers.recurrent import check_positive_int
 from rnnzoo.models import decoding
 from rnnzoo.models.backbone import PatternModel
 from rnnzoo.models.backbone import check_common
+from rnnzoo.models.backbone import check_task
 from rnnzoo.models.backbone import input_named
 from rnnzoo.models.backbone import sequence_input
 
@@ -164,7 +165,15 @@ class OutputFeedbackRNN(PatternModel):
         dropout: Float in [0, 1), dropout before the output layer.
         vocabulary_size, embedding_dim: Optional external token input.
         input_dim: Optional external real-valued input.
+        task: `"language_model"` (default with `num_classes`; the previous
+            targets are the input tokens) or `"forecasting"` (default with
+            `output_dim`).
         **kwargs: `name`, `trainable`.
+
+    Serving (`serving_endpoints`): a language model serves as
+    `SequenceTagger`'s (text in, the `text` that follows out; `score`); a
+    forecaster takes `values` and returns the next `forecast_steps` values
+    (`forecast`).
 
     Example:
 
@@ -179,6 +188,8 @@ class OutputFeedbackRNN(PatternModel):
           https://www.deeplearningbook.org/contents/rnn.html)
     """
 
+    TASKS = ("language_model", "forecasting")
+
     def __init__(
         self,
         cell="jordan",
@@ -191,9 +202,12 @@ class OutputFeedbackRNN(PatternModel):
         vocabulary_size=None,
         embedding_dim=None,
         input_dim=None,
+        task=None,
         **kwargs,
     ):
         check_common(cell, units, num_layers, dropout)
+        task = check_task(task, self.TASKS,
+                          "language_model" if num_classes is not None else "forecasting")
         if cell != "jordan":
             raise ValueError(
                 "Argument `cell` must be 'jordan': output-to-hidden "
@@ -247,7 +261,40 @@ class OutputFeedbackRNN(PatternModel):
             "vocabulary_size": vocabulary_size,
             "embedding_dim": embedding_dim,
             "input_dim": input_dim,
+            "task": task,
         }
+
+    @classmethod
+    def data_arguments(cls, task_data):
+        if task_data.task == "language_model":
+            return {"num_classes": task_data.vocabulary_size, "task": "language_model"}
+        return {"output_dim": task_data.train.element_spec[1].shape[-1], "task": task_data.task}
+
+    def data_inputs(self, inputs):
+        """The previous targets are the data's inputs (a language model's
+        tokens, a series' values)."""
+        return inputs["token_ids"] if "token_ids" in inputs else inputs["features"]
+
+    def serving_endpoints(self, context):
+        import tensorflow as tf
+
+        from rnnzoo import serving
+        from rnnzoo.models.sequence_tagger import language_model_endpoints
+
+        if self.task == "language_model":
+            if not context.has("tokens"):
+                return serving.raw_endpoints(self)
+            return language_model_endpoints(self, context)
+        steps = context.setting("forecast_steps")
+        mean, std = (0.0, 1.0) if context.mean is None else (context.mean, context.std)
+
+        def serve(values):  # In the series' units, normalized as in training.
+            forecast = self.forecast_values((values - mean) / std, steps)
+            return {"forecast": forecast * std + mean}
+
+        dim = self.get_config()["output_dim"]
+        return [("serving_default", serve,
+                 [tf.TensorSpec((None, None, dim), tf.float32, name="values")])]
 
     def sequence_mask(self, x):
         if self._constructor_config["num_classes"] is None:

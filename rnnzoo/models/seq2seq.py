@@ -12,6 +12,7 @@ from rnnzoo.models import decoding
 from rnnzoo.models.backbone import PatternModel
 from rnnzoo.models.backbone import check_choice
 from rnnzoo.models.backbone import check_common
+from rnnzoo.models.backbone import check_task
 from rnnzoo.models.backbone import input_named
 from rnnzoo.models.backbone import embed
 from rnnzoo.models.backbone import recurrent_layer
@@ -131,7 +132,14 @@ class Seq2Seq(PatternModel):
         embedding_dim: Size of the token embeddings (default `units`).
         start_id: Target id that starts decoding (needed by `generate`).
         end_id: Target id that ends a sequence (needed by `generate`).
+        task: `"seq2seq"`, the only one.
         **kwargs: `name`, `trainable`.
+
+    Serving (`serving_endpoints`): source text in (reversed in the graph
+    when the model was trained on reversed sources), `translation`,
+    `tokens` and `scores` out; a `score` endpoint takes `text` and
+    `target` and gives the target's teacher-forced `log_likelihood`,
+    `token_count` and `correct` (its end token included).
 
     Example:
 
@@ -149,6 +157,8 @@ class Seq2Seq(PatternModel):
         - [Luong et al., 2015](https://arxiv.org/abs/1508.04025)
     """
 
+    TASKS = ("seq2seq",)
+
     def __init__(
         self,
         cell="lstm",
@@ -162,10 +172,12 @@ class Seq2Seq(PatternModel):
         embedding_dim=None,
         start_id=None,
         end_id=None,
+        task=None,
         **kwargs,
     ):
         check_common(cell, units, num_layers, dropout)
         check_choice(attention, ATTENTIONS, "attention")
+        task = check_task(task, self.TASKS, "seq2seq")
         for name, value in (
             ("source_vocabulary_size", source_vocabulary_size),
             ("target_vocabulary_size", target_vocabulary_size),
@@ -204,7 +216,53 @@ class Seq2Seq(PatternModel):
             "embedding_dim": embedding_dim,
             "start_id": start_id,
             "end_id": end_id,
+            "task": task,
         }
+
+    @classmethod
+    def data_arguments(cls, task_data):
+        d = task_data
+        return {
+            "source_vocabulary_size": d.source_vocabulary_size,
+            "target_vocabulary_size": d.target_vocabulary_size,
+            "start_id": d.start_id,
+            "end_id": d.end_id,
+            "task": d.task,
+        }
+
+    def serving_endpoints(self, context):
+        import tensorflow as tf
+
+        from rnnzoo import serving
+
+        if not context.has("source", "target"):
+            return serving.raw_endpoints(self)
+        config = self._constructor_config
+
+        def source_ids(text):
+            return context.ids("source", text, reverse=context.reverse_source)
+
+        def serve(text):
+            tokens, scores, _ = self.decode(
+                source_ids(text),
+                context.setting("max_new_tokens"),
+                method=context.setting("decode_method"),
+                beam_width=context.setting("beam_width"),
+                length_penalty=context.setting("length_penalty"),
+            )
+            translation = context.text("target", tokens, config["end_id"])
+            return {"translation": translation, "tokens": tokens, "scores": scores}
+
+        def score(text, target):
+            inputs, targets = serving.teacher_forcing(
+                context.ids("target", target), config["start_id"], config["end_id"])
+            logits = self({"source_ids": source_ids(text), "target_ids": inputs},
+                          training=False)
+            return serving.scores(logits, targets)
+
+        target = tf.TensorSpec((None,), tf.string, name="target")
+        return [("serving_default", serve, [serving.TEXT]),
+                ("score", score, [serving.TEXT, target])]
 
     def sequence_mask(self, x):
         return ops.not_equal(input_named(x, "target_ids"), 0)

@@ -7,6 +7,8 @@ from rnnzoo.layers.recurrent import check_positive_int
 from rnnzoo.models.backbone import PatternModel
 from rnnzoo.models.backbone import check_choice
 from rnnzoo.models.backbone import check_common
+from rnnzoo.models.backbone import check_task
+from rnnzoo.models.backbone import check_chrono
 from rnnzoo.models.backbone import recurrent_stack
 from rnnzoo.models.backbone import sequence_input
 
@@ -41,7 +43,17 @@ class SequenceClassifier(PatternModel):
         vocabulary_size: Size of the token vocabulary, for token inputs.
         embedding_dim: Size of the token embeddings (default `units`).
         input_dim: Number of features per step, for real-valued inputs.
+        chrono_max_steps: Optional int, chrono initialization of the gate
+            biases of LSTM and GRU layers for dependencies up to this many
+            steps (see `rnnzoo.layers.LSTMCell`).
+        task: `"classification"` (default with `num_classes`),
+            `"regression"` (default with `output_dim`) or `"forecasting"`
+            (regression on windows of a normalized series).
         **kwargs: `name`, `trainable`.
+
+    Serving (`serving_endpoints`): text in, `probabilities`, `class_ids`
+    and `labels` out (and a `logits` endpoint); or `features` (forecasting:
+    raw `values`) in, `predictions` out.
 
     Example:
 
@@ -51,6 +63,8 @@ class SequenceClassifier(PatternModel):
     >>> model.predict(np.array([[5, 6, 7, 0, 0]]), verbose=0).shape
     (1, 2)
     """
+
+    TASKS = ("classification", "regression", "forecasting")
 
     def __init__(
         self,
@@ -65,6 +79,8 @@ class SequenceClassifier(PatternModel):
         vocabulary_size=None,
         embedding_dim=None,
         input_dim=None,
+        chrono_max_steps=None,
+        task=None,
         **kwargs,
     ):
         check_common(cell, units, num_layers, dropout)
@@ -74,6 +90,13 @@ class SequenceClassifier(PatternModel):
                 "Pass exactly one of `num_classes` (classification) and "
                 "`output_dim` (regression). Received: "
                 f"num_classes={num_classes}, output_dim={output_dim}"
+            )
+        task = check_task(task, self.TASKS,
+                          "classification" if num_classes is not None else "regression")
+        if (task == "classification") != (num_classes is not None):
+            raise ValueError(
+                "Argument `task='classification'` goes with `num_classes`, "
+                f"regression with `output_dim`. Received: task={task!r}"
             )
         size = check_positive_int(
             num_classes or output_dim,
@@ -91,6 +114,7 @@ class SequenceClassifier(PatternModel):
             dropout,
             bool(bidirectional),
             return_sequences=pooling != "last",
+            chrono_max_steps=check_chrono(chrono_max_steps, cell),
         )
         if pooling != "last":
             x = SequencePooling(pooling, name="pooling")(x)
@@ -113,4 +137,68 @@ class SequenceClassifier(PatternModel):
             "vocabulary_size": vocabulary_size,
             "embedding_dim": embedding_dim,
             "input_dim": input_dim,
+            "chrono_max_steps": chrono_max_steps,
+            "task": task,
         }
+
+    @classmethod
+    def data_arguments(cls, task_data):
+        d = task_data
+        if d.vocabulary_size:
+            arguments = {"vocabulary_size": d.vocabulary_size}
+        else:
+            arguments = {"input_dim": d.train.element_spec[0]["features"].shape[-1]}
+        if d.task == "classification":
+            return {**arguments, "num_classes": d.num_classes, "task": d.task}
+        return {**arguments, "output_dim": d.train.element_spec[1].shape[-1], "task": d.task}
+
+    def serving_endpoints(self, context):
+        import tensorflow as tf
+
+        from rnnzoo import serving
+
+        if self.task != "classification":
+            return _regression_endpoints(self, context)
+        if not context.has("tokens"):
+            return serving.raw_endpoints(self)
+
+        def logits(text):
+            return self(context.ids("tokens", text), training=False)
+
+        def serve(text):
+            outputs = logits(text)
+            class_ids = tf.argmax(outputs, axis=-1, output_type=tf.int32)
+            result = {"probabilities": tf.nn.softmax(outputs), "class_ids": class_ids}
+            if context.label_names:
+                result["labels"] = tf.gather(tf.constant(context.label_names), class_ids)
+            return result
+
+        return [("serving_default", serve, [serving.TEXT]),
+                ("logits", lambda text: {"logits": logits(text)}, [serving.TEXT])]
+
+
+def _regression_endpoints(model, context):
+    """Features in, predictions out; a forecaster takes and gives the
+    series' own units (normalized in the graph as in training)."""
+    import tensorflow as tf
+
+    dim = model.get_config()["input_dim"]
+    if dim is None:
+        from rnnzoo import serving
+
+        return serving.raw_endpoints(model)
+    if model.task == "forecasting" and context.mean is not None:
+        mean, std = float(context.mean), float(context.std)
+
+        def forecast(values):
+            predictions = model((values - mean) / std, training=False)
+            return {"predictions": predictions * std + mean}
+
+        return [("serving_default", forecast,
+                 [tf.TensorSpec((None, None, dim), tf.float32, name="values")])]
+
+    def predict(features):
+        return {"predictions": model(features, training=False)}
+
+    return [("serving_default", predict,
+             [tf.TensorSpec((None, None, dim), tf.float32, name="features")])]

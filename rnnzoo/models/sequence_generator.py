@@ -8,6 +8,7 @@ from rnnzoo.layers.recurrent import check_positive_int
 from rnnzoo.models import decoding
 from rnnzoo.models.backbone import PatternModel
 from rnnzoo.models.backbone import check_common
+from rnnzoo.models.backbone import check_task
 from rnnzoo.models.backbone import input_named
 from rnnzoo.models.backbone import embed
 from rnnzoo.models.backbone import initial_states
@@ -66,7 +67,15 @@ class SequenceGenerator(PatternModel):
         embedding_dim: Size of the token embeddings (default `units`).
         start_id: Id that starts every sequence (needed by `generate`).
         end_id: Id that ends a sequence; generation stops there.
+        task: `"conditional_generation"` (default with a condition) or
+            `"language_model"` (default without).
         **kwargs: `name`, `trainable`.
+
+    Serving (`serving_endpoints`): a label (`condition`, one of the run's
+    label names; an unknown one is an error) in, the `text` written for it
+    and its `tokens` out; a `score` endpoint takes `condition` and `text`
+    and gives the text's `log_likelihood`, `token_count` and `correct`
+    (its end token included).
 
     Example:
 
@@ -75,6 +84,8 @@ class SequenceGenerator(PatternModel):
     >>> model.generate(np.array([0, 1]), max_length=5, seed=1).shape
     (2, 5)
     """
+
+    TASKS = ("conditional_generation", "language_model")
 
     def __init__(
         self,
@@ -88,9 +99,19 @@ class SequenceGenerator(PatternModel):
         embedding_dim=None,
         start_id=None,
         end_id=None,
+        task=None,
         **kwargs,
     ):
         check_common(cell, units, num_layers, dropout)
+        conditional = num_conditions is not None or condition_dim is not None
+        task = check_task(task, self.TASKS,
+                          "conditional_generation" if conditional else "language_model")
+        if (task == "conditional_generation") != conditional:
+            raise ValueError(
+                "Argument `task='conditional_generation'` needs "
+                "`num_conditions` or `condition_dim`; `'language_model'` "
+                f"neither. Received: task={task!r}"
+            )
         if vocabulary_size is None:
             raise ValueError("Argument `vocabulary_size` is required.")
         check_positive_int(vocabulary_size, "vocabulary_size")
@@ -143,7 +164,51 @@ class SequenceGenerator(PatternModel):
             "embedding_dim": embedding_dim,
             "start_id": start_id,
             "end_id": end_id,
+            "task": task,
         }
+
+    @classmethod
+    def data_arguments(cls, task_data):
+        d = task_data
+        return {
+            "vocabulary_size": d.target_vocabulary_size or d.vocabulary_size,
+            "num_conditions": d.num_classes,
+            "start_id": d.start_id,
+            "end_id": d.end_id,
+            "task": d.task,
+        }
+
+    def serving_endpoints(self, context):
+        import tensorflow as tf
+
+        from rnnzoo import serving
+
+        config = self._constructor_config
+        if not context.has("tokens") or not config["num_conditions"]:
+            return serving.raw_endpoints(self)
+        names = context.label_names or [str(i) for i in range(config["num_conditions"])]
+        condition = tf.TensorSpec((None,), tf.string, name="condition")
+
+        def serve(labels):
+            tokens = self.sample_tokens(
+                serving.label_ids(names, labels, "condition"),
+                max_length=context.setting("max_new_tokens"),
+                temperature=context.setting("temperature"),
+                top_k=context.setting("top_k"),
+                seed=context.setting("seed"),
+            )
+            return {"text": context.text("tokens", tokens, config["end_id"]),
+                    "tokens": tokens}
+
+        def score(labels, text):
+            inputs, targets = serving.teacher_forcing(
+                context.ids("tokens", text), config["start_id"], config["end_id"])
+            logits = self({"condition": serving.label_ids(names, labels, "condition"),
+                           "target_ids": inputs}, training=False)
+            return serving.scores(logits, targets)
+
+        return [("serving_default", serve, [condition]),
+                ("score", score, [condition, serving.TEXT])]
 
     @staticmethod
     def _initial_states_from(c, cell, units, num_layers):

@@ -6,7 +6,9 @@ from keras import ops
 from rnnzoo.layers.recurrent import check_positive_int
 from rnnzoo.models import decoding
 from rnnzoo.models.backbone import PatternModel
+from rnnzoo.models.backbone import check_chrono
 from rnnzoo.models.backbone import check_common
+from rnnzoo.models.backbone import check_task
 from rnnzoo.models.backbone import input_named
 from rnnzoo.models.backbone import embed
 from rnnzoo.models.backbone import initial_states
@@ -42,7 +44,17 @@ class SequenceTagger(PatternModel):
         vocabulary_size: Size of the token vocabulary, for token inputs.
         embedding_dim: Size of the token embeddings (default `units`).
         input_dim: Number of features per step, for real-valued inputs.
+        chrono_max_steps: Optional int, chrono initialization of the gate
+            biases of LSTM and GRU layers for dependencies up to this many
+            steps (see `rnnzoo.layers.LSTMCell`).
+        task: `"tagging"` (default) or `"language_model"` (unidirectional,
+            `num_tags == vocabulary_size`, targets = inputs shifted by one).
         **kwargs: `name`, `trainable`.
+
+    Serving (`serving_endpoints`): tagging: text in, `tags` and `tag_ids`
+    out. Language model: text in, the `text` that follows (and its `tokens`) out,
+    and a `score` endpoint: text in, `log_likelihood`, `token_count` and
+    `correct` out.
 
     Example:
 
@@ -57,6 +69,8 @@ class SequenceTagger(PatternModel):
           https://www.deeplearningbook.org/contents/rnn.html)
     """
 
+    TASKS = ("tagging", "language_model")
+
     def __init__(
         self,
         cell="lstm",
@@ -68,18 +82,29 @@ class SequenceTagger(PatternModel):
         vocabulary_size=None,
         embedding_dim=None,
         input_dim=None,
+        chrono_max_steps=None,
+        task=None,
         **kwargs,
     ):
         check_common(cell, units, num_layers, dropout)
         if num_tags is None:
             raise ValueError("Argument `num_tags` is required (outputs per step).")
         check_positive_int(num_tags, "num_tags")
+        task = check_task(task, self.TASKS, "tagging")
+        if task == "language_model" and (bidirectional or num_tags != vocabulary_size):
+            raise ValueError(
+                "Argument `task='language_model'` needs a unidirectional "
+                "model with `num_tags == vocabulary_size`. Received: "
+                f"bidirectional={bidirectional}, num_tags={num_tags}, "
+                f"vocabulary_size={vocabulary_size}"
+            )
         input_name = "token_ids" if vocabulary_size is not None else "features"
         inputs, x = sequence_input(
             vocabulary_size, embedding_dim, input_dim, units, input_name
         )
         x, _ = recurrent_stack(
-            x, cell, units, num_layers, dropout, bool(bidirectional), True
+            x, cell, units, num_layers, dropout, bool(bidirectional), True,
+            chrono_max_steps=check_chrono(chrono_max_steps, cell),
         )
         if dropout:
             x = keras.layers.Dropout(dropout, name="output_dropout")(x)
@@ -97,7 +122,43 @@ class SequenceTagger(PatternModel):
             "vocabulary_size": vocabulary_size,
             "embedding_dim": embedding_dim,
             "input_dim": input_dim,
+            "chrono_max_steps": chrono_max_steps,
+            "task": task,
         }
+
+    @classmethod
+    def data_arguments(cls, task_data):
+        d = task_data
+        arguments = {"task": d.task}
+        if d.vocabulary_size:
+            arguments["vocabulary_size"] = d.vocabulary_size
+        else:
+            arguments["input_dim"] = d.train.element_spec[0]["features"].shape[-1]
+        num_tags = d.vocabulary_size if d.task == "language_model" else d.num_tags
+        return {**arguments, "num_tags": num_tags}
+
+    def serving_endpoints(self, context):
+        import tensorflow as tf
+
+        from rnnzoo import serving
+
+        if not context.has("tokens"):
+            return serving.raw_endpoints(self)
+        if self.task == "language_model":
+            return language_model_endpoints(self, context)
+
+        def serve(text):
+            ids = context.ids("tokens", text)
+            tag_ids = tf.argmax(self(ids, training=False), axis=-1, output_type=tf.int32)
+            real = ids[:, :-1] > 0
+            tag_ids = tf.where(real, tag_ids[:, :-1], 0)
+            result = {"tag_ids": tag_ids}
+            if context.label_names:
+                tags = tf.gather(tf.constant(context.label_names), tag_ids)
+                result["tags"] = tf.where(real, tags, "")
+            return result
+
+        return [("serving_default", serve, [serving.TEXT])]
 
     def sequence_mask(self, x):
         if self._constructor_config["vocabulary_size"] is None:
@@ -116,11 +177,10 @@ class SequenceTagger(PatternModel):
     def sample_tokens(self, prompt, max_length=100, temperature=1.0, top_k=None,
                       seed=0, end_id=None):
         """Traceable `generate`: returns the new ids as a tensor."""
-        config = self._constructor_config
-        if config["bidirectional"] or config["vocabulary_size"] != config["num_tags"]:
+        if self.task != "language_model":
             raise ValueError(
-                "`generate` needs a language model: unidirectional, with "
-                "`num_tags == vocabulary_size`."
+                "`generate` needs a language model (task='language_model'); "
+                f"this model's task is {self.task!r}."
             )
         prompt = ops.convert_to_tensor(prompt, "int32")
         states = initial_states(self._recurrent_layers(), ops.shape(prompt)[0])
@@ -135,8 +195,7 @@ class SequenceTagger(PatternModel):
                  seed=0, end_id=None):
         """Samples a continuation of each prompt, feeding samples back.
 
-        For a language model (`num_tags == vocabulary_size`, unidirectional,
-        token inputs). `prompt` is an int array `(batch, length)`,
+        For a language model (`task="language_model"`). `prompt` is an int array `(batch, length)`,
         right-padded with 0. Returns the `(batch, max_length)` new token ids
         as NumPy (greedy with `temperature=0`).
         """
@@ -147,3 +206,26 @@ class SequenceTagger(PatternModel):
                 prompt, max_length, temperature, top_k, seed, end_id
             )
         )
+
+
+def language_model_endpoints(model, context):
+    """A language model's endpoints: `serving_default` continues a prompt
+    (`text`, `tokens`); `score` gives the log-likelihood of a text.
+    `model.sample_tokens(prompt_ids, ...)` samples; `model(ids)` scores."""
+    from rnnzoo import serving
+
+    def serve(text):
+        tokens = model.sample_tokens(
+            context.ids("tokens", text),
+            max_length=context.setting("max_new_tokens"),
+            temperature=context.setting("temperature"),
+            top_k=context.setting("top_k"),
+            seed=context.setting("seed"),
+        )
+        return {"text": context.text("tokens", tokens), "tokens": tokens}
+
+    def score(text):
+        return serving.next_token_scores(
+            lambda ids: model(ids, training=False), context.ids("tokens", text))
+
+    return [("serving_default", serve, [serving.TEXT]), ("score", score, [serving.TEXT])]

@@ -40,7 +40,7 @@ def test_unknown_name_lists_close_matches():
 
 
 def test_list_models_filters_by_pattern():
-    names = rnnzoo.list_models("seq2seq_*_attention_base")
-    assert names == [f"seq2seq_{c}_attention_base" for c in sorted(["elman", "gru", "jordan", "lstm"])]
+    names = rnnzoo.list_models("seq2seq_*_bidirectional_bahdanau_base")
+    assert names == [f"seq2seq_{c}_bidirectional_bahdanau_base" for c in sorted(["elman", "gru", "jordan", "lstm"])]
     for pattern in ("tagger", "classifier", "seq2seq", "generator", "feedback"):
         assert rnnzoo.list_models(f"{pattern}_*")

@@ -1,0 +1,58 @@
+"""The data of a run, as its recipe and settings say: the recipe's dataset,
+or the user's files."""
+
+from rnnzoo import data as rz_data
+
+#: The kind of user file each recipe task reads with `--data`.
+FILE_KINDS = {"regression": "forecasting"}
+
+
+def load_data(recipe, settings):
+    """The run's `TaskData`: its dataset, or the user's `--data` file."""
+    common = dict(
+        batch_size=settings["batch_size"],
+        max_length=settings["max_input_tokens"],
+        seed=settings["seed"],
+    )
+    if settings["data"]:
+        eval_path = settings["eval_data"]
+        if eval_path and "," in eval_path:
+            eval_path = eval_path.split(",")
+        task_data = rz_data.from_files(
+            FILE_KINDS.get(recipe.task, recipe.task),
+            settings["data"],
+            eval_path,
+            tokens=settings["tokens"] or "char",
+            **common,
+        )
+        validation = task_data.info.get("validation")
+        if validation:
+            print(f"note: validation: {validation}; test: {task_data.info['test']}.")
+        return task_data
+    dataset_config = dict(recipe.dataset_config)
+    if settings["length"]:
+        dataset_config["length"] = settings["length"]
+    return rz_data.load(
+        settings["dataset"],
+        tokens=settings["tokens"],
+        data_dir=settings["data_dir"],
+        manual_dir=settings["manual_dir"],
+        smoke=settings["smoke"],
+        **common,
+        **dataset_config,
+    )
+
+
+def data_facts(task_data):
+    """What serving needs to know of the data beyond its vectorizers: the
+    labels, the token unit, and what the data does to inputs."""
+    return {
+        "task": task_data.task,
+        "label_names": task_data.label_names,
+        "tokens": task_data.info.get("tokens"),
+        "start_id": task_data.start_id,
+        "end_id": task_data.end_id,
+        "reverse_source": task_data.reverse_source,
+        "mean": task_data.mean,
+        "std": task_data.std,
+    }
