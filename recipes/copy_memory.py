@@ -19,9 +19,12 @@ RECIPE = Recipe(
         "dataset": "copy_memory",
         "model": "tagger_lstm_small",
         "length": 100,
-        "epochs": 20,
+        "epochs": 60,
+        "patience": 10,
+        "min_delta": 1e-4,
         "batch_size": 64,
         "learning_rate": 0.003,
+        "chrono": True,
     },
     smoke={"epochs": 1, "batch_size": 16, "length": 10, "units": 8},
 )

@@ -16,7 +16,7 @@ RECIPE = Sweep(
     name="long_range",
     recipes=("adding_problem", "copy_memory"),
     cells=("elman", "jordan", "lstm", "gru"),
-    lengths=(10, 50, 100, 200, 500),
+    lengths={"adding_problem": (10, 50, 100, 200, 500), "copy_memory": (10, 50, 100, 200)},
     description="adding problem and copy memory, every cell, T = 10..500",
 )
 

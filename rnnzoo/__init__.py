@@ -2,6 +2,10 @@
 
 __version__ = "0.1.0"
 
+from rnnzoo.startup import debugging  # noqa: E402
+from rnnzoo.startup import quiet_tensorflow  # noqa: E402
+
+quiet_tensorflow(debugging())
 try:  # Registers the TFDS builders. Layers and models need only Keras.
     from rnnzoo import data  # noqa: E402,F401
 except ModuleNotFoundError as error:  # A Keras-only machine (JAX, PyTorch).

@@ -1,5 +1,6 @@
 """What `rnnzoo evaluate` and `rnnzoo generate` do with a run folder."""
 
+from rnnzoo.errors import UsageError
 from rnnzoo.run_folder import RunFolder
 
 #: Outputs of a generating endpoint: the text it wrote.
@@ -39,17 +40,17 @@ def generate_text(run_dir, prompts=None, condition=None, **decode):
     given = signature[0].name
     outputs = [k for k in GENERATED if k in serve.get_concrete_function().structured_outputs]
     if not outputs:
-        raise ValueError(
+        raise UsageError(
             "`rnnzoo generate` needs a generative run (language model, "
             f"conditional generation or seq2seq); this run's task is {model.task!r}."
         )
     if given == "condition":
         return _for_condition(context, serve, prompts, condition, outputs[0])
     if condition is not None:
-        raise ValueError("`--condition` is for conditional generators; this run's "
+        raise UsageError("`--condition` is for conditional generators; this run's "
                          f"task is {model.task!r}. Pass --prompt TEXT.")
     if not prompts:
-        raise ValueError(f"This run's model ({model.task}) writes from a text: pass "
+        raise UsageError(f"This run's model ({model.task}) writes from a text: pass "
                          "--prompt TEXT (repeatable).")
     result = serve(tf.constant(prompts))
     texts = [t.decode("utf-8") for t in result[outputs[0]].numpy()]
@@ -62,14 +63,18 @@ def generate_text(run_dir, prompts=None, condition=None, **decode):
 def _for_condition(context, serve, prompts, condition, output):
     import tensorflow as tf
 
-    labels = context.label_names
-    if condition is None or condition not in labels:
-        raise ValueError(
-            f"`--condition` must be one of the run's labels {labels}; "
-            f"received {condition!r}."
-        )
+    labels = list(context.label_names or [])
+    if condition is None:
+        raise UsageError("This run's model writes for a class label: pass --condition "
+                         f"LABEL, one of {', '.join(labels)}.")
+    if condition not in labels:
+        from rnnzoo.recipe import suggest
+
+        raise UsageError(f"`--condition` must be one of the run's labels "
+                         f"{', '.join(labels)}; received {condition!r}."
+                         f"{suggest(condition, labels)}")
     if prompts:
-        raise ValueError("A conditional generator writes from its --condition "
+        raise UsageError("A conditional generator writes from its --condition "
                          "alone; drop --prompt.")
     result = serve(tf.constant([condition]))
     return [t.decode("utf-8") for t in result[output].numpy()]

@@ -18,12 +18,15 @@ import sys
 import keras
 
 from rnnzoo import __version__
+from rnnzoo.failpoints import failpoint
+from rnnzoo.zoo import folder_size
+from rnnzoo.errors import UsageError
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
-class ExportError(ValueError):
-    """An export that cannot be written as asked."""
+class ExportError(UsageError):
+    """An export that cannot be written as asked (a `UsageError`)."""
 
 
 def check_name(name):
@@ -109,10 +112,13 @@ def export_saved_model(
 
         context = ServingContext()
     os.makedirs(model_dir, exist_ok=True)
+    remove_abandoned(model_dir)
     tmp = os.path.join(model_dir, f".tmp-{version}-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
         _write(model, context, tmp)
+        failpoint("exporting")
+        metadata = {**(metadata or {}), "size_bytes": folder_size(tmp)}
         _write_assets(tmp, model, context, metadata)
         if os.path.exists(final):
             shutil.rmtree(final)
@@ -120,6 +126,25 @@ def export_saved_model(
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return final
+
+
+def remove_abandoned(model_dir):
+    """Removes the temporary folders of exports whose process is gone (a
+    killed export leaves its hidden `.tmp-VERSION-PID` folder behind)."""
+    for name in os.listdir(model_dir):
+        match = re.match(r"^\.tmp-\d+-(\d+)$", name)
+        if match and not _alive(int(match.group(1))):
+            shutil.rmtree(os.path.join(model_dir, name), ignore_errors=True)
+
+
+def _alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def _write(model, context, path):
@@ -198,17 +223,24 @@ def export_run(run_dir, name=None, base_dir="saved_models", version=None, overwr
             f"{folder.path} is not a finished run (no held-out metrics yet); "
             "finish it with the same `rnnzoo train` command first."
         )
+    run = metrics.get("run") or {}
     card = {
         "recipe": config["recipe"],
+        "command": run.get("command"),
+        "trained": run.get("finished"),
+        "train_seconds": run.get("train_seconds"),
         "settings": config["settings"],
+        "dataset_config": config["dataset_config"],
         "data": config["data"],
         "test_metrics": metrics["test"],
         "selection": metrics.get("selection"),
-        "run": metrics.get("run"),
         "vocabulary_size": config["model_config"].get("vocabulary_size"),
+        "parameters": None,
     }
+    model = folder.load_model()
+    card["parameters"] = model.count_params()
     return export_saved_model(
-        folder.load_model(),
+        model,
         name or config["recipe"],
         base_dir=base_dir,
         version=version,

@@ -6,6 +6,8 @@ import importlib
 import pkgutil
 from typing import Any
 
+from rnnzoo.errors import UsageError
+
 
 @dataclasses.dataclass(frozen=True)
 class Setting:
@@ -33,6 +35,8 @@ SETTINGS = {
     "tokens": Setting(str, None, "token unit of text files", choices=("char", "word")),
     "max_input_tokens": _positive_int("cut input sequences to this many tokens (a language "
                                       "model's training window)"),
+    "max_vocabulary": _positive_int("largest vocabulary of text: the most frequent tokens "
+                                    "of the training split (default: the dataset's)"),
     "length": _positive_int("sequence length T of the long-range tasks"),
     "data_dir": Setting(str, None, "TFDS data directory (default ~/tensorflow_datasets)"),
     "manual_dir": Setting(str, None, "TFDS manual directory (offline source files)"),
@@ -65,6 +69,8 @@ SETTINGS = {
                          "weights the run keeps (val_loss, val_accuracy, ...)"),
     "patience": Setting(int, 0, "stop after this many epochs without a better --select-on "
                         "(0: never stop early)", minimum=0),
+    "min_delta": Setting(float, 0.0, "an epoch counts as an improvement for --patience when "
+                         "--select-on improves by more than this", minimum=0.0),
     "clipnorm": Setting(float, 1.0, "gradient-norm clipping", minimum=0.0, exclusive_minimum=True),
     "gradient_flow": Setting(int, None, "record gradient flow through time and gradient "
                              "norms every N epochs (0: off)", minimum=0),
@@ -144,11 +150,11 @@ def suggest(name, names):
 
 def check_value(name, value):
     """Returns `value` converted to the setting's type, or raises a
-    `ValueError` naming the setting and what it expects."""
+    `UsageError` naming the setting and what it expects."""
     if name in RENAMED:
-        raise ValueError(f"Setting `{name}` was renamed; use {RENAMED[name]}.")
+        raise UsageError(f"Setting `{name}` was renamed; use {RENAMED[name]}.")
     if name not in SETTINGS:
-        raise ValueError(f"Unknown setting {name!r}.{suggest(name, SETTINGS)}")
+        raise UsageError(f"Unknown setting {name!r}.{suggest(name, SETTINGS)}")
     setting = SETTINGS[name]
     if value is None:
         return None
@@ -168,11 +174,11 @@ def check_value(name, value):
         else:
             value = kind(value)
     except (TypeError, ValueError):
-        raise ValueError(
+        raise UsageError(
             f"Setting `{name}` expects {kind.__name__}; received {value!r}."
         ) from None
     if setting.choices and value not in setting.choices:
-        raise ValueError(
+        raise UsageError(
             f"Setting `{name}` must be one of {list(setting.choices)}; "
             f"received {value!r}.{suggest(str(value), setting.choices)}"
         )
@@ -181,11 +187,11 @@ def check_value(name, value):
         bad = value <= low if setting.exclusive_minimum else value < low
         if bad:
             sign = ">" if setting.exclusive_minimum else ">="
-            raise ValueError(
+            raise UsageError(
                 f"Setting `{name}` must be {sign} {low:g}; received {value!r}."
             )
     if name == "dropout" and value >= 1:
-        raise ValueError(f"Setting `dropout` must be < 1; received {value!r}.")
+        raise UsageError(f"Setting `dropout` must be < 1; received {value!r}.")
     return value
 
 
@@ -195,8 +201,8 @@ def check_settings(settings, where="settings"):
     for name, value in settings.items():
         try:
             checked[name] = check_value(name, value)
-        except ValueError as error:
-            raise ValueError(f"In {where}: {error}") from None
+        except UsageError as error:
+            raise UsageError(f"In {where}: {error}") from None
     return checked
 
 
@@ -220,16 +226,21 @@ class Sweep:
 
     `rnnzoo train NAME` runs each combination into `RUN_DIR/<recipe>-<cell>-
     T<length>/` (resuming finished and interrupted ones) and writes the
-    table of their test metrics to `RUN_DIR/summary.json`. `--cells` and
+    table of their test metrics to `RUN_DIR/summary.json`. `lengths` is a
+    tuple for every recipe, or a dict of one per recipe. `--cells` and
     `--lengths` override the grid; other settings apply to every run.
     """
 
     name: str
     recipes: tuple
     cells: tuple
-    lengths: tuple
+    lengths: tuple | dict
     settings: dict = dataclasses.field(default_factory=dict)
     description: str = ""
+
+    def lengths_of(self, recipe):
+        """The lengths T of `recipe` in the grid."""
+        return self.lengths[recipe] if isinstance(self.lengths, dict) else self.lengths
 
 
 def recipe_names():
@@ -243,7 +254,7 @@ def find_recipe(name):
     """The `Recipe` (or `Sweep`) named `name`."""
     names = recipe_names()
     if name not in names:
-        raise ValueError(
+        raise UsageError(
             f"Unknown recipe {name!r}.{suggest(str(name), names)} "
             "`rnnzoo list recipes` lists them."
         )

@@ -3,6 +3,7 @@
 import difflib
 import fnmatch
 
+from rnnzoo.errors import UsageError
 from rnnzoo.models import OutputFeedbackRNN
 from rnnzoo.models import Seq2Seq
 from rnnzoo.models import SequenceClassifier
@@ -33,7 +34,7 @@ def _entry(name):
     if name not in _REGISTRY:
         close = difflib.get_close_matches(str(name), list(_REGISTRY), n=3)
         hint = f" Close matches: {', '.join(close)}." if close else ""
-        raise ValueError(
+        raise UsageError(
             f"Unknown model {name!r}.{hint} `rnnzoo.list_models()` lists them all."
         )
     return _REGISTRY[name]

@@ -23,6 +23,7 @@ def load_data(recipe, settings):
             settings["data"],
             eval_path,
             tokens=settings["tokens"] or "char",
+            max_tokens=settings["max_vocabulary"],
             **common,
         )
         validation = task_data.info.get("validation")
@@ -32,6 +33,8 @@ def load_data(recipe, settings):
     dataset_config = dict(recipe.dataset_config)
     if settings["length"]:
         dataset_config["length"] = settings["length"]
+    if settings["max_vocabulary"]:
+        dataset_config["max_tokens"] = settings["max_vocabulary"]
     return rz_data.load(
         settings["dataset"],
         tokens=settings["tokens"],
@@ -44,9 +47,19 @@ def load_data(recipe, settings):
 
 
 def data_facts(task_data):
-    """What serving needs to know of the data beyond its vectorizers: the
-    labels, the token unit, and what the data does to inputs."""
+    """What serving needs to know of the data beyond its vectorizers (the
+    labels, the token unit, what the data does to inputs), and where its
+    splits come from."""
+    info = task_data.info
+    sizes = next((info[k] for k in ("split_sizes", "split_tokens", "split_characters")
+                  if k in info), None)
     return {
+        "source": info.get("tfds_name") or info.get("name"),
+        "splits": {
+            "validation": info.get("validation") or _tfds_split(info, "validation"),
+            "test": info.get("test") or _tfds_split(info, "test"),
+            "sizes": sizes,
+        },
         "task": task_data.task,
         "label_names": task_data.label_names,
         "tokens": task_data.info.get("tokens"),
@@ -56,3 +69,11 @@ def data_facts(task_data):
         "mean": task_data.mean,
         "std": task_data.std,
     }
+
+
+def _tfds_split(info, split):
+    if "tfds_splits" in info:
+        return f"TFDS {info['tfds_name']} split {info['tfds_splits'][split]!r}"
+    if "tfds_name" in info:
+        return f"{info['tfds_name']} split {split!r} (generated locally)"
+    return None

@@ -32,6 +32,8 @@ import time
 import keras
 import numpy as np
 
+from rnnzoo.errors import UsageError
+
 
 def write_json(path, value):
     """Writes `value` as JSON to `path` atomically."""
@@ -77,8 +79,14 @@ def differences(old, new, prefix=""):
     return found
 
 
-class RunFolderError(ValueError):
-    """The run folder cannot take this run."""
+class RunFolderError(UsageError):
+    """The run folder cannot be used as asked: it holds another run, another
+    process holds it, or it is not a (finished) run folder."""
+
+
+class RunFolderNotFoundError(RunFolderError, FileNotFoundError):
+    """The path is not a run folder, or not a finished one (also a
+    `FileNotFoundError`)."""
 
 
 class RunFolder:
@@ -112,7 +120,8 @@ class RunFolder:
             ) from None
         path = self.file("config.json")
         if os.path.exists(path):
-            changed = differences(read_json(path), json_round_trip(config))
+            changed = [c for c in differences(read_json(path), json_round_trip(config))
+                       if not _new_setting_at_default(*c)]
             if changed:
                 self.close()
                 details = ", ".join(f"{k}: {a!r} -> {b!r}" for k, a, b in changed)
@@ -188,8 +197,15 @@ class RunFolder:
 
     def config(self):
         path = self.file("config.json")
+        if not os.path.isdir(self.path):
+            raise RunFolderNotFoundError(
+                f"{self.path} is not a finished rnnzoo run folder: there is no such "
+                "folder (`rnnzoo train RECIPE` writes runs/RECIPE)."
+            )
         if not os.path.exists(path):
-            raise FileNotFoundError(f"{path} not found: {self.path} is not an rnnzoo run folder.")
+            raise RunFolderNotFoundError(
+                f"{self.path} is not an rnnzoo run folder: it holds no config.json."
+            )
         return read_json(path)
 
     def metrics(self):
@@ -203,9 +219,10 @@ class RunFolder:
         """The trained model (safe mode: no code from the file runs)."""
         path = self.file("model.keras")
         if not os.path.exists(path):
-            raise FileNotFoundError(
-                f"{path} not found: {self.path} is not a finished rnnzoo run folder "
-                "(train it to the end first)."
+            self.config()  # Not a run folder at all: says so.
+            raise RunFolderNotFoundError(
+                f"{self.path} is not a finished rnnzoo run folder: it holds no "
+                "model.keras yet (finish the run with the same `rnnzoo train` command)."
             )
         return keras.saving.load_model(path, safe_mode=True)
 

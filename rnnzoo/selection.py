@@ -3,6 +3,8 @@ stop early."""
 
 import dataclasses
 
+from rnnzoo.errors import UsageError
+
 
 def mode_of(metric):
     """`"min"` for losses and errors, `"max"` for the rest (accuracy...)."""
@@ -15,7 +17,7 @@ def check_select_on(metric, available):
     if metric not in available:
         from rnnzoo.recipe import suggest
 
-        raise ValueError(
+        raise UsageError(
             f"Setting `select_on` must name a validation metric of this run: "
             f"one of {sorted(available)}; received {metric!r}.{suggest(metric, available)}"
         )
@@ -25,13 +27,16 @@ def check_select_on(metric, available):
 @dataclasses.dataclass
 class Selection:
     """The best epoch so far on `on` (a validation metric), and the epochs
-    since it (`wait`); with `patience > 0`, training stops once `wait`
-    reaches it."""
+    since the metric last improved by more than `min_delta` (`wait`); with
+    `patience > 0`, training stops once `wait` reaches it (as
+    `keras.callbacks.EarlyStopping` counts)."""
 
     on: str = "val_loss"
     patience: int = 0
+    min_delta: float = 0.0
     epoch: int | None = None
     value: float | None = None
+    reference: float | None = None
     wait: int = 0
     stopped_early: bool = False
 
@@ -43,11 +48,12 @@ class Selection:
         """Records epoch `epoch` (1-based) with its `logs`; returns whether
         it is the new best."""
         value = float(logs[self.on])
-        better = self.value is None or (
-            value < self.value if self.mode == "min" else value > self.value
-        )
+        sign = 1.0 if self.mode == "min" else -1.0
+        better = self.value is None or sign * (value - self.value) < 0
         if better:
-            self.epoch, self.value, self.wait = epoch, value, 0
+            self.epoch, self.value = epoch, value
+        if self.reference is None or sign * (value - self.reference) < -self.min_delta:
+            self.reference, self.wait = value, 0
         else:
             self.wait += 1
         self.stopped_early = bool(self.patience) and self.wait >= self.patience
@@ -57,19 +63,19 @@ class Selection:
         """What `metrics.json` says of the selection."""
         if self.stopped_early:
             reason = (f"best {self.on} ({self.mode}); stopped early after {self.wait} "
-                      f"epochs without improvement (patience {self.patience})")
+                      f"epochs without an improvement over {self.min_delta:g} "
+                      f"(patience {self.patience})")
         else:
             reason = f"best {self.on} ({self.mode}) of {epochs_done} epochs"
         return {"on": self.on, "mode": self.mode, "epoch": self.epoch, "value": self.value,
                 "epochs_done": epochs_done, "stopped_early": self.stopped_early,
-                "patience": self.patience, "reason": reason}
+                "patience": self.patience, "min_delta": self.min_delta, "reason": reason}
 
     def state(self):
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_state(cls, state, on, patience):
+    def from_state(cls, state, on, patience, min_delta=0.0):
         """The selection saved in a checkpoint, or a new one."""
-        if not state:
-            return cls(on=on, patience=patience)
-        return cls(**{**state, "on": on, "patience": patience})
+        settings = {"on": on, "patience": patience, "min_delta": min_delta}
+        return cls(**{**(state or {}), **settings})

@@ -165,10 +165,11 @@ def scores(logits, targets):
     }
 
 
-def teacher_forcing(ids, start_id, end_id):
+def teacher_forcing(ids, start_id, end_id, max_tokens):
     """Decoder inputs and targets of token `ids` (0-padded, with the one
-    padding column `text_to_ids` leaves): `start + ids` and `ids + end`."""
-    ids = ids[:, :-1]
+    padding column `text_to_ids` leaves): `start + ids` and `ids + end`,
+    at most `max_tokens` long, as the data made them in training."""
+    ids = ids[:, :-1][:, : max_tokens - 1]
     start = tf.fill([tf.shape(ids)[0], 1], start_id)
     lengths = tf.reduce_sum(tf.cast(ids > 0, tf.int32), axis=1)
     padded = tf.pad(ids, [[0, 0], [0, 1]])

@@ -25,10 +25,13 @@ def run_sweep(sweep, overrides=None, verbose=1):
     """
     overrides = dict(overrides or {})
     cells = _grid(overrides.pop("cells", None), sweep.cells, str)
-    lengths = _grid(overrides.pop("lengths", None), sweep.lengths, int)
+    given = overrides.pop("lengths", None)
+    lengths = {name: _grid(given, sweep.lengths_of(name), int) for name in sweep.recipes}
+    if overrides.get("smoke"):  # Smoke data have one length: one run per cell.
+        lengths = {name: ts[:1] for name, ts in lengths.items()}
     for cell in cells:
         check_value("cell", cell)
-    for length in lengths:
+    for length in {t for ts in lengths.values() for t in ts}:
         check_value("length", length)
     base = overrides.pop("run_dir", None) or os.path.join(
         overrides.get("output_dir", "runs"), sweep.name
@@ -37,7 +40,7 @@ def run_sweep(sweep, overrides=None, verbose=1):
     for name in sweep.recipes:
         recipe = find_recipe(name)
         for cell in cells:
-            for length in lengths:
+            for length in lengths[name]:
                 run_dir = os.path.join(base, f"{name}-{cell}-T{length}")
                 settings = {**sweep.settings, **overrides, "cell": cell,
                             "length": length, "run_dir": run_dir}

@@ -21,7 +21,9 @@ from rnnzoo import __version__
 from rnnzoo import distribute
 from rnnzoo import schedules
 from rnnzoo.diagnostics import diagnostics_callbacks
+from rnnzoo.errors import UsageError
 from rnnzoo.evaluation import held_out_metrics
+from rnnzoo.failpoints import failpoint
 from rnnzoo.recipe import resolve
 from rnnzoo.registry import model_preset
 from rnnzoo.run_data import data_facts
@@ -64,6 +66,12 @@ def model_arguments(recipe, settings, task_data):
     the preset's, the recipe's, the settings', and the data's (which the
     model class says)."""
     model_class, preset = model_preset(settings["model"])
+    if task_data.task not in model_class.TASKS:
+        raise UsageError(
+            f"Setting `model` {settings['model']!r} is a {model_class.__name__}, which trains "
+            f"on {' or '.join(model_class.TASKS)} data; this run's data is {task_data.task}. "
+            "`rnnzoo list models` lists the presets."
+        )
     arguments = {**preset, **recipe.model_config}
     arguments.update({k: settings[k] for k in MODEL_SETTINGS if settings[k] is not None})
     arguments.update(model_class.data_arguments(task_data))
@@ -100,7 +108,7 @@ def check_batch_size(settings, task_data):
     """Refuses a batch larger than the training split, where it is known."""
     examples = task_data.info.get("split_sizes", {}).get("train")
     if examples is not None and settings["batch_size"] > examples:
-        raise ValueError(
+        raise UsageError(
             f"Setting `batch_size` ({settings['batch_size']}) is larger than the "
             f"{examples} training examples; use --batch-size {examples} or less."
         )
@@ -110,17 +118,42 @@ def run_directory(recipe, settings):
     return settings["run_dir"] or os.path.join(settings["output_dir"], recipe.name)
 
 
+def build_model(model_class, model_kwargs, settings):
+    """The model; settings that cannot build one are the user's mistake."""
+    try:
+        return model_class(**model_kwargs)
+    except ValueError as error:
+        given = ", ".join(f"--{k.replace('_', '-')} {settings[k]}"
+                          for k in ("model", *MODEL_SETTINGS) if settings[k] is not None)
+        raise UsageError(f"These settings cannot build the model ({given}): {error}") from error
+
+
 def count_batches(dataset):
     """The number of batches of a finite dataset (one pass over it)."""
     return int(dataset.reduce(0, lambda count, _: count + 1))
 
 
+def phase(verbose, message):
+    """Says what the run is doing (one line, flushed)."""
+    if verbose:
+        print(f"[rnnzoo] {message}", flush=True)
+
+
 class StopAfterEpoch(keras.callbacks.Callback):
     """Ends `fit` after one epoch: the engine feeds each epoch its own data
-    order (`TaskData.train_for_epoch`), one `fit` call per epoch."""
+    order (`TaskData.train_for_epoch`), one `fit` call per epoch. Also the
+    place of the failpoints inside and between epochs."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        if batch == 0:  # Trained on, not checkpointed.
+            failpoint("mid_epoch", self._epoch + 1)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = epoch
 
     def on_epoch_end(self, epoch, logs=None):
         self.model.stop_training = True
+        failpoint("between_epochs", epoch + 1)
 
 
 def run(recipe, overrides=None, verbose=1, callbacks=(), command=None):
@@ -137,7 +170,9 @@ def run(recipe, overrides=None, verbose=1, callbacks=(), command=None):
     settings = resolve(recipe, overrides)
     keras.utils.set_random_seed(settings["seed"])
     strategy = distribute.make_strategy(settings["strategy"])
+    phase(verbose, "loading data")
     task_data = load_data(recipe, settings)
+    failpoint("loading")
     check_batch_size(settings, task_data)
     report_long_examples(settings, task_data)
     model_class, model_kwargs = model_arguments(recipe, settings, task_data)
@@ -150,9 +185,11 @@ def run(recipe, overrides=None, verbose=1, callbacks=(), command=None):
         distribute.precision_policy(settings["mixed_precision"], strategy)
     )
     try:
+        with strategy.scope():  # Before the run folder: a mistake leaves none.
+            model = build_model(model_class, model_kwargs, settings)
         with RunFolder(folder_path).open(config) as folder:
-            result = _train(recipe, settings, strategy, task_data, model_class,
-                            model_kwargs, folder, RunFolder(run_dir), verbose, callbacks)
+            result = _train(recipe, settings, strategy, task_data, model,
+                            folder, RunFolder(run_dir), verbose, callbacks)
             if result.trained:
                 folder.write_metrics(run={
                     "command": command,
@@ -170,8 +207,8 @@ def run(recipe, overrides=None, verbose=1, callbacks=(), command=None):
             shutil.rmtree(folder_path, ignore_errors=True)
 
 
-def _train(recipe, settings, strategy, task_data, model_class, model_kwargs,
-           folder, chief_folder, verbose, callbacks):
+def _train(recipe, settings, strategy, task_data, model, folder, chief_folder, verbose,
+           callbacks):
     replicas = strategy.num_replicas_in_sync
 
     def prepare(model, split):
@@ -180,12 +217,11 @@ def _train(recipe, settings, strategy, task_data, model_class, model_kwargs,
 
     state = chief_folder.state()
     if state and chief_folder.is_finished():
-        print(f"{chief_folder.path} holds this run, finished after epoch "
-              f"{state['epoch']}: nothing to train. Its results:")
+        phase(verbose, f"{chief_folder.path} holds this run, finished after epoch "
+                       f"{state['epoch']}: nothing to train; its results:")
         return RunResult(chief_folder.path, chief_folder.metrics(),
                          chief_folder.load_model(), state["epoch"], trained=False)
     with strategy.scope():
-        model = model_class(**model_kwargs)
         steps = count_batches(prepare(model, task_data.train_for_epoch(0)))
         if settings["steps_per_epoch"]:
             steps = min(steps, settings["steps_per_epoch"])
@@ -199,14 +235,16 @@ def _train(recipe, settings, strategy, task_data, model_class, model_kwargs,
     available = ["val_loss"] + [f"val_{m.name}" for m in model.default_metrics()]
     selection = Selection.from_state(
         state.get("selection"), check_select_on(settings["select_on"], available),
-        settings["patience"],
+        settings["patience"], settings["min_delta"],
     )
     plateau = schedules.plateau_callback(settings)
     if plateau:
         plateau.restore(state.get("plateau"))
     done = state.get("epoch", 0)
     if done:
-        print(f"Resuming {chief_folder.path} after epoch {done} of {settings['epochs']}.")
+        phase(verbose, f"resuming {chief_folder.path} after epoch {done} of {settings['epochs']}")
+    else:
+        phase(verbose, f"training into {chief_folder.path}")
     validation = distribute.shard(prepare(model, task_data.validation))
     checkpoint = EpochCheckpoint(folder, state, selection, plateau)
     every = settings["gradient_flow"]
@@ -242,16 +280,17 @@ def _train(recipe, settings, strategy, task_data, model_class, model_kwargs,
                 break
     if checkpoint.stopped_on_nan:
         raise_on_nan(checkpoint.stopped_on_nan, chief_folder)
-    if selection.stopped_early and verbose:
-        print(f"Stopped early: {selection.on} did not improve for {selection.wait} epochs.")
+    if selection.stopped_early:
+        phase(verbose, f"stopped early: {selection.on} did not improve for {selection.wait} epochs")
     final = folder.state()
     folder.load_selected(model, final)
-    if verbose:
-        print(f"Selected epoch {selection.epoch}: {selection.on} = {selection.value:.4f}.")
+    phase(verbose, f"selected epoch {selection.epoch} ({selection.on} {selection.value:.4f}); "
+                   "evaluating it on the test split")
     folder.save_model(model)
     folder.save_vectorizers(task_data.vectorizers)
     if replicas > 1:  # Every test example, on one device.
         model = folder.load_model()
+    failpoint("evaluating")
     with finite_passes():
         test = held_out_metrics(model, task_data, recipe, settings)
     folder.write_metrics(test=test, history=checkpoint.history,

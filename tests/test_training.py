@@ -85,11 +85,11 @@ USER_FILES = {
 def test_recipes_train_on_the_users_files(name, tmp_path):
     filename, text = USER_FILES[name]
     path = write(tmp_path / filename, text)
-    extra = {"max_length": 16} if name == "adding_problem" else {}
+    extra = {"max_input_tokens": 16} if name == "adding_problem" else {}
     result = run(
         find_recipe(name),
         {"data": path, "epochs": 1, "units": 8, "output_dir": str(tmp_path / "runs"),
-         "batch_size": 8, "eval_examples": 8, "sample_length": 10, **extra},
+         "batch_size": 8, "eval_examples": 8, "max_new_tokens": 10, **extra},
         verbose=0,
     )
     assert np.isfinite(result.metrics["test"]["loss"])
@@ -140,13 +140,13 @@ def test_cli_list_evaluate_generate_and_usage_errors(tmp_path, data_dir):
     out, _ = rnnzoo("list", "recipes").communicate()
     assert "addition" in out and "long_range" in out
     out, _ = rnnzoo("list", "models", "--pattern", "seq2seq_gru*").communicate()
-    assert out.split() == ["seq2seq_gru_attention_base", "seq2seq_gru_base",
+    assert out.split() == ["seq2seq_gru_base", "seq2seq_gru_bidirectional_bahdanau_base",
                            "seq2seq_gru_luong_base", "seq2seq_gru_small"]
     process = rnnzoo("evaluate", run_dir)
     out, err = process.communicate()
     assert process.returncode == 0, err
     assert "test loss:" in out
-    process = rnnzoo("generate", run_dir, "--prompt", "ROMEO:", "--max-length", "12")
+    process = rnnzoo("generate", run_dir, "--prompt", "ROMEO:", "--max-new-tokens", "12")
     out, err = process.communicate()
     assert process.returncode == 0, err
     assert out.startswith("ROMEO:") and len(out.strip()) > len("ROMEO:")

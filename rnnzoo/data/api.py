@@ -4,6 +4,7 @@ from rnnzoo.data import batching
 from rnnzoo.data import builtin
 from rnnzoo.data import catalog
 from rnnzoo.data import smoke as smoke_lib
+from rnnzoo.errors import UsageError
 
 _ALIASES = {f"rnnzoo_{name}": name for name in builtin.BUILDERS}
 
@@ -60,7 +61,7 @@ def load(name, *, batch_size=32, max_length=None, tokens=None, data_dir=None,
         A `TaskData`.
 
     Raises:
-        ValueError: unknown name or setting.
+        UsageError: unknown name or setting (a `ValueError`).
         DatasetNotAvailableError: a catalog dataset is neither prepared nor
             downloadable (raised within seconds; the message names the files
             and the `rnnzoo data prepare` command).
@@ -77,7 +78,8 @@ def load(name, *, batch_size=32, max_length=None, tokens=None, data_dir=None,
     name = _ALIASES.get(name, name)
     if name in builtin.BUILDERS:
         if tokens not in (None, "char"):
-            raise ValueError(f"{name} has fixed symbols; `tokens` must be None.")
+            raise UsageError(f"{name} has fixed symbols; `tokens` must be None "
+                             f"(char); received {tokens!r}.")
         if "data_seed" in config:
             config["seed"] = config.pop("data_seed")
         return builtin.load_builtin(
@@ -89,12 +91,12 @@ def load(name, *, batch_size=32, max_length=None, tokens=None, data_dir=None,
 
         close = difflib.get_close_matches(str(name), list_datasets(), n=1)
         hint = f" Did you mean {close[0]!r}?" if close else ""
-        raise ValueError(
+        raise UsageError(
             f"Unknown dataset {name!r}.{hint} Known: {', '.join(list_datasets())}."
         )
     unknown = set(config) - {"task", "max_tokens", "standardize"}
     if unknown:
-        raise ValueError(
+        raise UsageError(
             f"Unknown setting(s) for {name}: {', '.join(sorted(unknown))}."
         )
     options = dict(batch_size=batch_size, max_length=max_length,

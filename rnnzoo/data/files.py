@@ -2,10 +2,12 @@
 
 import os
 
+from rnnzoo.errors import UsageError
+
 BINARY_PROBE = 8192
 
 
-class DataFileError(ValueError):
+class DataFileError(UsageError):
     """A data file is missing, empty, binary, not UTF-8, or malformed.
 
     The message starts with `file:` or `file:line:`, e.g.

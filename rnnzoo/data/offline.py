@@ -23,6 +23,8 @@ from etils import epath
 import tensorflow_datasets as tfds
 from tensorflow_datasets.core.download import resource as tfds_resource
 
+from rnnzoo.errors import UsageError
+
 PROBE_TIMEOUT = 3.0
 
 
@@ -74,16 +76,20 @@ SOURCES = {
 }
 
 
-class DatasetNotAvailableError(RuntimeError):
-    """A catalog dataset is not prepared and cannot be downloaded."""
+class DatasetNotAvailableError(UsageError, RuntimeError):
+    """A catalog dataset is not prepared and cannot be downloaded.
+
+    A `UsageError` (the user can provide the files) and, as before, a
+    `RuntimeError`.
+    """
 
 
 def source_for(builder):
-    """The `Source` of a builder, or a `ValueError` naming the known ones."""
+    """The `Source` of a builder, or a `UsageError` naming the known ones."""
     try:
         return SOURCES[builder.name]
     except KeyError:
-        raise ValueError(
+        raise UsageError(
             f"rnnzoo does not know the source files of {builder.name!r}; "
             f"known: {', '.join(sorted(SOURCES))}."
         ) from None

@@ -255,7 +255,8 @@ class Seq2Seq(PatternModel):
 
         def score(text, target):
             inputs, targets = serving.teacher_forcing(
-                context.ids("target", target), config["start_id"], config["end_id"])
+                context.ids("target", target), config["start_id"], config["end_id"],
+                context.max_input_tokens)
             logits = self({"source_ids": source_ids(text), "target_ids": inputs},
                           training=False)
             return serving.scores(logits, targets)

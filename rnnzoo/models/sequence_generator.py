@@ -202,7 +202,8 @@ class SequenceGenerator(PatternModel):
 
         def score(labels, text):
             inputs, targets = serving.teacher_forcing(
-                context.ids("tokens", text), config["start_id"], config["end_id"])
+                context.ids("tokens", text), config["start_id"], config["end_id"],
+                context.max_input_tokens)
             logits = self({"condition": serving.label_ids(names, labels, "condition"),
                            "target_ids": inputs}, training=False)
             return serving.scores(logits, targets)

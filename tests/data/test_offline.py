@@ -1,6 +1,5 @@
 """Catalog datasets without network: fail fast, prepare from local files."""
 
-import argparse
 import shutil
 import time
 import zipfile
@@ -8,11 +7,10 @@ import zipfile
 import pytest
 import tensorflow_datasets as tfds
 
+from rnnzoo import cli
 from rnnzoo import data
 from rnnzoo.data import catalog
 from rnnzoo.data import offline
-from rnnzoo.data.cli import add_data_commands
-from rnnzoo.data.cli import run_data_command
 from tests.data.conftest import SHARED_DATA
 
 SHAKESPEARE = SHARED_DATA / "tinyshakespeare.txt"
@@ -126,11 +124,8 @@ def test_conll2003_prepared_from_a_zip_via_the_cli(tmp_path, capsys):
     with zipfile.ZipFile(archive, "w") as out:
         for path in files:
             out.write(path, path.name)
-    parser = argparse.ArgumentParser()
-    add_data_commands(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["data", "prepare", "conll2003", "--from",
-                              str(archive), "--data-dir", str(tmp_path / "tfds")])
-    assert run_data_command(args) == 0
+    assert cli.main(["data", "prepare", "conll2003", "--from", str(archive),
+                     "--data-dir", str(tmp_path / "tfds")]) == 0
     assert "prepared" in capsys.readouterr().out
     builder = tfds.builder("conll2003", data_dir=str(tmp_path / "tfds"))
     # TFDS's CoNLL reader also yields an empty sentence at the end of a file
@@ -152,17 +147,16 @@ def test_conll2003_malformed_file_names_file_and_line(tmp_path):
 
 
 def test_cli_prints_a_message_not_a_traceback(tmp_path, capsys):
-    parser = argparse.ArgumentParser()
-    add_data_commands(parser.add_subparsers(dest="command"))
     wrong = tmp_path / "input.txt"
     wrong.write_text("not shakespeare\n")
-    args = parser.parse_args(["data", "prepare", "tiny_shakespeare", "--from",
-                              str(wrong), "--data-dir", str(tmp_path)])
-    assert run_data_command(args) == 2
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["data", "prepare", "tiny_shakespeare", "--from", str(wrong),
+                  "--data-dir", str(tmp_path)])
+    assert stop.value.code == 2
     err = capsys.readouterr().err
-    assert err.startswith("rnnzoo data prepare: error: ")
+    assert err.startswith("rnnzoo: error: ") and len(err.strip().splitlines()) == 1
     assert "sha256" in err and "Traceback" not in err
-    assert run_data_command(parser.parse_args(["data", "list"])) == 0
+    assert cli.main(["list", "datasets"]) == 0
     out = capsys.readouterr().out
     assert "tiny_shakespeare" in out and "rnnzoo_addition" in out
 

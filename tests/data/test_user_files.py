@@ -1,14 +1,11 @@
 """`from_files`: every format of the user's own files, and every malformed case."""
 
-import argparse
-
 import keras
 import numpy as np
 import pytest
 
+from rnnzoo import cli
 from rnnzoo import data
-from rnnzoo.data.cli import add_data_commands
-from rnnzoo.data.cli import run_data_command
 
 
 def _write(folder, name, content):
@@ -219,15 +216,13 @@ def test_other_file_errors(tmp_path):
 
 
 def test_cli_check(tmp_path, capsys):
-    parser = argparse.ArgumentParser()
-    add_data_commands(parser.add_subparsers(dest="command"))
     good = _write(tmp_path, "data.tsv", "a\tx\nb\ty\n" * 20)
-    assert run_data_command(parser.parse_args(
-        ["data", "check", "classification", str(good)])) == 0
+    assert cli.main(["data", "check", "classification", str(good)]) == 0
     assert "label_names: ['x', 'y']" in capsys.readouterr().out
     bad = _write(tmp_path, "bad.tsv", "a\tx\nb\n")
-    assert run_data_command(parser.parse_args(
-        ["data", "check", "classification", str(bad)])) == 2
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["data", "check", "classification", str(bad)])
+    assert stop.value.code == 2
     err = capsys.readouterr().err
     assert "bad.tsv:2: expected 2 tab-separated fields, found 1" in err
     assert "Traceback" not in err

@@ -83,6 +83,10 @@ def test_user_mistakes_exit_2_with_a_message_and_no_traceback(args, message, dat
     assert result.returncode == 2, result.stderr[-2000:]
     assert message in result.stderr
     assert "Traceback" not in result.stderr
+    # One line says what is wrong; before it, argparse's usage lines at most.
+    lines = result.stderr.strip().splitlines()
+    assert ": error: " in lines[-1], result.stderr[-2000:]
+    assert all(line.startswith(("usage: ", " ")) for line in lines[:-1]), result.stderr[-2000:]
     assert not (data_folder / "runs").exists() or not any(
         (data_folder / "runs").iterdir()
     ), "a refused command must not leave a run folder"

@@ -18,10 +18,14 @@ from rnnzoo.training import run
 ARGS = ["train", "shakespeare_char", "--smoke", "--epochs", "4", "--units", "8", "--quiet"]
 
 
-def rnnzoo(*args):
+def rnnzoo(*args, failpoint=None):
+    env = dict(os.environ, PYTHONUNBUFFERED="1")
+    env.pop("RNNZOO_FAILPOINT", None)
+    if failpoint:
+        env["RNNZOO_FAILPOINT"] = failpoint
     return subprocess.Popen(
         [sys.executable, "-m", "rnnzoo.cli", *args],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
     )
 
 
@@ -56,12 +60,15 @@ def uninterrupted(tmp_path_factory):
     return results(str(base / "shakespeare_char"))
 
 
-# Kill points: while loading data (before any checkpoint), just after epoch
-# 2 was checkpointed, and while the final model is evaluated.
+# Where each kill lands (the run stops at a failpoint and writes a marker
+# there), and what the run folder shows at that moment: no checkpoint yet
+# while loading; epoch 2 checkpointed, epoch 3 half done; epoch 2
+# checkpointed, epoch 3 not begun; every epoch done, no test metrics yet.
 KILL_POINTS = {
-    "loading": lambda run_dir: True,
-    "after_epoch_2": lambda run_dir: epochs_done(run_dir) >= 2,
-    "evaluating": lambda run_dir: os.path.exists(os.path.join(run_dir, "model.keras")),
+    "loading": ("loading", 0),
+    "mid_epoch": ("mid_epoch@3", 2),
+    "between_epochs": ("between_epochs@2", 2),
+    "evaluating": ("evaluating", 4),
 }
 
 
@@ -70,16 +77,21 @@ def test_sigkill_then_the_same_command_gives_the_uninterrupted_result(
         point, uninterrupted, tmp_path):
     run_dir = str(tmp_path / "shakespeare_char")
     args = [*ARGS, "--output-dir", str(tmp_path)]
-    process = rnnzoo(*args)
-    if point == "loading":
-        time.sleep(1.0)
-    else:
-        assert wait_for(lambda: KILL_POINTS[point](run_dir), process), "never reached"
+    where, epochs = KILL_POINTS[point]
+    marker = tmp_path / "marker.json"
+    process = rnnzoo(*args, failpoint=f"{where}:{marker}")
+    assert wait_for(marker.exists, process), "the run never reached " + where
     process.send_signal(signal.SIGKILL)
     process.wait()
+    assert json.loads(marker.read_text())["phase"] == point
+    assert epochs_done(run_dir) == epochs
+    metrics = os.path.join(run_dir, "metrics.json")
+    assert not os.path.exists(metrics) or "test" not in json.load(open(metrics))
     process = rnnzoo(*args)
-    _, err = process.communicate(timeout=600)
+    out, err = process.communicate(timeout=600)
     assert process.returncode == 0, err[-2000:]
+    if epochs:
+        assert f"resuming {run_dir} after epoch {epochs} of 4" in out
     history, test_loss = results(run_dir)
     want_history, want_test = uninterrupted
     np.testing.assert_allclose(history, want_history, rtol=1e-6)
@@ -139,18 +151,19 @@ def test_sigkill_during_export_leaves_no_loadable_half_version(tmp_path):
                  {"smoke": True, "output_dir": str(tmp_path), "data_dir": str(tmp_path / "tfds")},
                  verbose=0)
     base = tmp_path / "saved"
-    for delay in (1.0, 4.0, 7.0):
-        process = subprocess.Popen([sys.executable, "-c", EXPORT, result.run_dir, str(base)])
-        time.sleep(delay)
-        process.send_signal(signal.SIGKILL)
-        process.wait()
-        for version in os.listdir(base / "addition") if (base / "addition").exists() else []:
-            if version.isdigit():  # A version a server would load: complete.
-                tf.saved_model.load(str(base / "addition" / version))
+    marker = tmp_path / "marker.json"
+    env = dict(os.environ, RNNZOO_FAILPOINT=f"exporting:{marker}")
+    process = subprocess.Popen([sys.executable, "-c", EXPORT, result.run_dir, str(base)], env=env)
+    assert wait_for(marker.exists, process), "the export never reached its failpoint"
+    # The SavedModel is written, its card not yet, nothing renamed into place.
+    hidden = [v for v in os.listdir(base / "addition") if v.startswith(".tmp-")]
+    assert hidden and os.path.exists(base / "addition" / hidden[0] / "saved_model.pb")
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert not [v for v in os.listdir(base / "addition") if v.isdigit()]
+    env.pop("RNNZOO_FAILPOINT")
     process = subprocess.run([sys.executable, "-c", EXPORT, result.run_dir, str(base)],
-                             capture_output=True, text=True, timeout=300)
+                             capture_output=True, text=True, timeout=300, env=env)
     assert process.returncode == 0, process.stderr[-2000:]
-    versions = [v for v in os.listdir(base / "addition") if v.isdigit()]
-    assert versions
-    for version in versions:
-        tf.saved_model.load(str(base / "addition" / version))
+    assert sorted(os.listdir(base / "addition")) == ["1"]
+    tf.saved_model.load(str(base / "addition" / "1"))

@@ -1,0 +1,121 @@
+"""rnnzoo's modules import each other without a cycle.
+
+The test parses every module of `rnnzoo/` and `recipes/` (installed as
+`rnnzoo.recipes`) with `ast`, without importing anything, and builds the
+graph of rnnzoo-internal imports:
+
+- every import counts, at module level or inside a function;
+- `import rnnzoo.a.b` is an edge to `rnnzoo.a.b`; `from rnnzoo.a import b`
+  an edge to `rnnzoo.a`, and to `rnnzoo.a.b` when that is a module; relative
+  imports are resolved against the importing module's package;
+- importing a module runs the `__init__` of each package above it, so an
+  import of `rnnzoo.a.b` is also an edge to the package `rnnzoo.a`;
+- an edge from a module into a package that contains it (`rnnzoo.data.api`
+  -> `rnnzoo.data`, anything -> `rnnzoo`) is left out: Python runs that
+  `__init__` before the module anyway, and a package `__init__` importing
+  its own submodules is the normal package structure, not a cycle.
+
+Dynamic imports (`importlib.import_module`) are not seen.
+"""
+
+import ast
+import pathlib
+
+ROOT = pathlib.Path(__file__).resolve().parents[1]
+TREES = {"rnnzoo": ROOT / "rnnzoo", "rnnzoo.recipes": ROOT / "recipes"}
+
+
+def modules():
+    """`{module name: path}` of every module of rnnzoo and its recipes."""
+    found = {}
+    for package, folder in TREES.items():
+        for path in sorted(folder.rglob("*.py")):
+            parts = list(path.relative_to(folder).with_suffix("").parts)
+            if parts[-1] == "__init__":
+                parts.pop()
+            found[".".join([package, *parts])] = path
+    return found
+
+
+def is_package(name, known):
+    return known[name].name == "__init__.py"
+
+
+def imported(name, path, known):
+    """The rnnzoo modules `name` (at `path`) imports, as written."""
+    package = name if is_package(name, known) else name.rpartition(".")[0]
+    targets = set()
+    for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        if isinstance(node, ast.Import):
+            targets |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - node.level + 1]
+                module = ".".join(base + ([node.module] if node.module else []))
+            else:
+                module = node.module
+            targets.add(module)
+            targets |= {f"{module}.{alias.name}" for alias in node.names}
+    return {t for t in targets if t in known}
+
+
+def graph():
+    """`{module: set of modules it imports}`, by the rules of this file."""
+    known = modules()
+    edges = {}
+    for name, path in known.items():
+        targets = set()
+        for target in imported(name, path, known):
+            parts = target.split(".")
+            targets |= {".".join(parts[:i]) for i in range(1, len(parts) + 1)}
+        edges[name] = {
+            t for t in targets
+            if t in known and t != name and not name.startswith(t + ".")
+        }
+    return edges
+
+
+def find_cycle(edges):
+    """One import cycle as a list `[a, b, ..., a]`, or `None`."""
+    state = {}  # name -> "open" while on the path, "done" once explored.
+    path = []
+
+    def visit(name):
+        state[name] = "open"
+        path.append(name)
+        for target in sorted(edges[name]):
+            if state.get(target) == "open":
+                return path[path.index(target):] + [target]
+            if target not in state:
+                cycle = visit(target)
+                if cycle:
+                    return cycle
+        path.pop()
+        state[name] = "done"
+        return None
+
+    for name in sorted(edges):
+        if name not in state:
+            cycle = visit(name)
+            if cycle:
+                return cycle
+    return None
+
+
+def test_the_rules_see_edges_and_cycles():
+    known = modules()
+    assert "rnnzoo.cli" in known and "rnnzoo.recipes.addition" in known
+    edges = graph()
+    # A module-level import, a function-level import, and the parent package.
+    assert "rnnzoo.recipe" in edges["rnnzoo.recipes.addition"]
+    assert "rnnzoo.cli" in edges["rnnzoo.recipes.addition"]
+    assert "rnnzoo.layers" in edges["rnnzoo.models.backbone"]
+    assert "rnnzoo.data" not in edges["rnnzoo.data.api"]
+    assert find_cycle({"a": {"b"}, "b": {"c"}, "c": {"a"}}) == ["a", "b", "c", "a"]
+    assert find_cycle({"a": {"b"}, "b": set()}) is None
+
+
+def test_no_import_cycle():
+    cycle = find_cycle(graph())
+    assert cycle is None, "import cycle: " + " -> ".join(cycle)

@@ -1,0 +1,219 @@
+"""Training that keeps its best epoch: selection, early stopping, the
+learning-rate schedules, validation data that never comes from the test
+file, and the chrono initialization of the long-range recipes."""
+
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from rnnzoo import data as rz_data
+from rnnzoo import layers
+from rnnzoo import schedules
+from rnnzoo.recipe import find_recipe
+from rnnzoo.run_folder import RunFolder
+from rnnzoo.selection import Selection
+from rnnzoo.training import run
+
+
+class Sabotage(keras.callbacks.Callback):
+    """Records the weights after every epoch; from epoch `start` (1-based)
+    on, replaces them with noise before the epoch trains, so that no later
+    epoch can be the best."""
+
+    def __init__(self, start):
+        super().__init__()
+        self.start = start
+        self.weights = {}
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch + 1 >= self.start:
+            rng = np.random.default_rng(epoch)
+            self.model.set_weights(
+                [rng.normal(0, 3, w.shape).astype(w.dtype) for w in self.model.get_weights()])
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.weights[epoch + 1] = [np.array(w) for w in self.model.get_weights()]
+
+
+def smoke(tmp_path, sabotage, **settings):
+    return run(
+        find_recipe("addition"),
+        {"smoke": True, "output_dir": str(tmp_path), "data_dir": str(tmp_path / "tfds"),
+         "learning_rate": 0.01, **settings},
+        verbose=0, callbacks=[sabotage],
+    )
+
+
+def test_the_selected_epochs_weights_are_the_ones_kept(tmp_path):
+    sabotage = Sabotage(start=3)
+    result = smoke(tmp_path, sabotage, epochs=5)
+    selection = result.metrics["selection"]
+    assert selection["on"] == "val_loss" and selection["epochs_done"] == 5
+    assert selection["epoch"] in (1, 2)  # Epochs 3-5 start from noise.
+    history = result.metrics["history"]["val_loss"]
+    assert selection["value"] == pytest.approx(min(history))
+    assert history.index(min(history)) + 1 == selection["epoch"]
+    expected = sabotage.weights[selection["epoch"]]
+    for model in (result.model, RunFolder(result.run_dir).load_model()):
+        for got, want in zip(model.get_weights(), expected):
+            np.testing.assert_array_equal(got, want)
+    # The test split was evaluated once, on those weights.
+    test_split = rz_data.load("addition", smoke=True, batch_size=16, digits=3,
+                              reversed=True, data_dir=str(tmp_path / "tfds")).test
+    test = result.model.evaluate(test_split, verbose=0, return_dict=True)
+    assert result.metrics["test"]["loss"] == pytest.approx(test["loss"], rel=1e-5)
+
+
+def test_early_stopping_stops_after_patience_epochs(tmp_path):
+    result = smoke(tmp_path, Sabotage(start=3), epochs=20, patience=2)
+    selection = result.metrics["selection"]
+    assert selection["stopped_early"]
+    assert selection["epochs_done"] == selection["epoch"] + 2 < 20
+    assert len(result.metrics["history"]["loss"]) == selection["epochs_done"]
+    assert "stopped early" in selection["reason"]
+
+
+def test_select_on_accuracy_takes_the_largest():
+    selection = Selection(on="val_accuracy")
+    for epoch, value in enumerate([0.5, 0.7, 0.6], 1):
+        selection.update(epoch, {"val_accuracy": value})
+    assert (selection.epoch, selection.value, selection.wait) == (2, 0.7, 1)
+
+
+def test_an_unknown_selection_metric_is_refused(tmp_path):
+    with pytest.raises(ValueError, match="one of .*'val_accuracy'.*'val_loss'"):
+        smoke(tmp_path, Sabotage(start=99), select_on="val_acuracy")
+
+
+def cosine(step, peak, warmup, total):
+    if step < warmup:
+        return peak * step / warmup
+    return peak * 0.5 * (1 + math.cos(math.pi * (step - warmup) / (total - warmup)))
+
+
+def test_warmup_cosine_follows_its_formula_per_step():
+    settings = {"learning_rate": 0.01, "lr_schedule": "cosine", "epochs": 4,
+                "warmup_steps": 10}
+    schedule = schedules.learning_rate(settings, steps_per_epoch=25)
+    for step in (0, 1, 5, 9, 10, 11, 50, 99, 100, 150):
+        assert float(schedule(step)) == pytest.approx(
+            cosine(min(step, 100), 0.01, 10, 100), abs=1e-7), step
+    assert schedules.learning_rate({**settings, "lr_schedule": "constant"}, 25) == 0.01
+
+
+class RecordRate(keras.callbacks.Callback):
+    def __init__(self):
+        super().__init__()
+        self.rates = []
+
+    def on_train_batch_begin(self, batch, logs=None):
+        optimizer = self.model.optimizer
+        self.rates.append((int(optimizer.iterations), float(optimizer.learning_rate)))
+
+
+def test_a_run_trains_on_the_schedule_step_by_step(tmp_path):
+    recorder = RecordRate()
+    result = run(
+        find_recipe("addition"),
+        {"smoke": True, "epochs": 3, "lr_schedule": "cosine", "warmup_steps": 3,
+         "learning_rate": 0.01, "output_dir": str(tmp_path),
+         "data_dir": str(tmp_path / "tfds")},
+        verbose=0, callbacks=[recorder],
+    )
+    steps = len(recorder.rates) // 3
+    assert steps == 4  # 64 smoke examples in batches of 16.
+    for step, rate in recorder.rates:
+        assert rate == pytest.approx(cosine(step, 0.01, 3, 3 * steps), abs=1e-7)
+    assert result.metrics["history"]["learning_rate"][-1] == pytest.approx(
+        cosine(3 * steps, 0.01, 3, 3 * steps), abs=1e-7)
+
+
+def test_plateau_lowers_the_rate_after_patience_epochs(tmp_path):
+    result = smoke(tmp_path, Sabotage(start=2), epochs=5, lr_schedule="plateau",
+                   lr_patience=1, lr_factor=0.25)
+    rates = result.metrics["history"]["learning_rate"]
+    # Epoch 1 is the best; epochs 2.. are not: after each one, the rate falls.
+    assert rates[0] == pytest.approx(0.01)
+    assert rates[1] == pytest.approx(0.01)
+    assert rates[2] == pytest.approx(0.0025)
+    assert rates[3] == pytest.approx(0.000625)
+
+
+def write(path, lines):
+    path.write_text("".join(lines), encoding="utf-8")
+    return str(path)
+
+
+def texts(dataset, vectorizer):
+    words = vectorizer.get_vocabulary()
+    found = set()
+    for inputs, _ in dataset:
+        for row in inputs["token_ids"].numpy():
+            found.add(" ".join(words[i] for i in row if i))
+    return found
+
+
+def test_a_single_eval_file_is_the_test_split_never_the_validation(tmp_path):
+    train = write(tmp_path / "train.tsv", [
+        f"train film {i % 50} {i // 50}\t{'pos' if i % 2 else 'neg'}\n" for i in range(200)])
+    test = write(tmp_path / "test.tsv", [f"film train {i}\t{'pos' if i % 2 else 'neg'}\n"
+                                         for i in range(20)])
+    task = rz_data.from_files("classification", train, test, tokens="word", batch_size=8)
+    vectorizer = task.vectorizers["tokens"]
+    validation = texts(task.validation, vectorizer)
+    assert validation and all(t.startswith("train film") for t in validation)
+    assert texts(task.test, vectorizer) == {f"film train {i}" for i in range(20)}  # In vocabulary.
+    training = texts(task.train, vectorizer)
+    assert not validation & training and len(validation) + len(training) == 200
+    assert "test.tsv" not in task.info["validation"] and task.info["test"].endswith("test.tsv")
+
+
+def test_a_language_model_validates_on_the_tail_of_its_training_text(tmp_path):
+    train = write(tmp_path / "train.txt", ["a" * 950 + "b" * 50])
+    test = write(tmp_path / "test.txt", ["c" * 200])
+    task = rz_data.from_files("language_model", train, test, batch_size=2, max_length=10)
+    assert task.info["split_characters"] == {"train": 950, "validation": 50, "test": 200}
+
+
+@pytest.mark.parametrize("max_steps", [2, 100, 1000])
+def test_chrono_lstm_biases(max_steps):
+    cell = layers.LSTMCell(4000, chrono_max_steps=max_steps)
+    cell.build((None, 3))
+    i, f, c, o = np.split(keras.ops.convert_to_numpy(cell.bias), 4)
+    np.testing.assert_allclose(i, -f)
+    assert (c == 0).all() and (o == 0).all()
+    u = np.exp(f)  # ~ U(1, max_steps - 1)
+    top = max(max_steps - 1, 1)
+    assert u.min() >= 1 - 1e-5 and u.max() <= top + 1e-3
+    if top > 1:
+        assert np.mean(u) == pytest.approx((1 + top) / 2, rel=0.03)
+        assert np.quantile(u, 0.25) == pytest.approx(1 + 0.25 * (top - 1), rel=0.05)
+
+
+@pytest.mark.parametrize("reset_after", [True, False])
+def test_chrono_gru_update_gate_biases(reset_after):
+    cell = layers.GRUCell(4000, chrono_max_steps=200, reset_after=reset_after)
+    cell.build((None, 3))
+    bias = keras.ops.convert_to_numpy(cell.bias)
+    input_bias = bias[0] if reset_after else bias
+    z, rest = input_bias[:4000], input_bias[4000:]
+    assert (rest == 0).all() and (not reset_after or (bias[1] == 0).all())
+    u = np.exp(z)
+    assert u.min() >= 1 - 1e-5 and u.max() <= 199 + 1e-3
+    assert np.mean(u) == pytest.approx(100, rel=0.03)
+
+
+def test_chrono_is_off_by_default_and_needs_a_gated_cell():
+    cell = layers.LSTMCell(8)
+    cell.build((None, 3))
+    np.testing.assert_array_equal(np.split(keras.ops.convert_to_numpy(cell.bias), 4)[1], 1.0)
+    with pytest.raises(ValueError, match="chrono_max_steps"):
+        layers.LSTMCell(8, chrono_max_steps=1)
+    from rnnzoo import models
+
+    with pytest.raises(ValueError, match="needs cell='lstm' or 'gru'"):
+        models.SequenceTagger(cell="elman", num_tags=3, vocabulary_size=5, chrono_max_steps=9)
+    layer = layers.GRU(4, chrono_max_steps=50)
+    assert layers.GRU.from_config(layer.get_config()).cell.chrono_max_steps == 50
