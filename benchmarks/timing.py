@@ -77,3 +77,9 @@ def fill_defaults(args, full, quick, results):
     if not args.quick:
         args.output = args.output or results
     return args
+
+
+def spread(values, form="{:.1f}"):
+    """`median (first-third quartile)` of `values`, each written with `form`."""
+    q1, q2, q3 = statistics.quantiles(values, n=4) if len(values) > 1 else list(values) * 3
+    return f"{form.format(q2)} ({form.format(q1)}-{form.format(q3)})"

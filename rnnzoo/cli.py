@@ -18,6 +18,7 @@ import sys
 
 from rnnzoo.errors import UsageError  # noqa: F401 (also `rnnzoo.cli.UsageError`)
 from rnnzoo.errors import report
+from rnnzoo.startup import quiet_tensorflow
 
 
 class Parser(argparse.ArgumentParser):
@@ -70,8 +71,6 @@ def run_handler(args, parser):
     `run_folder(args)`, where set, names the folder whose log takes the
     traceback of an internal error.
     """
-    from rnnzoo.startup import quiet_tensorflow
-
     try:
         if getattr(args, "tensorflow", True):
             quiet_tensorflow(args.debug)
@@ -322,6 +321,19 @@ def command_predict(args):
     return 0
 
 
+def command_zoo(args):
+    from rnnzoo import zoo
+
+    cards = zoo.shipped(args.base_dir)
+    if not cards:
+        raise UsageError(f"No exported model with a card in {args.base_dir or zoo.default_base()}.")
+    rows = zoo.table(cards)
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip())
+    return 0
+
+
 def command_plot(args):
     from rnnzoo.plots import PlotsUnavailableError
     from rnnzoo.plots import plot_run
@@ -424,6 +436,14 @@ def build_parser(argv=()):
                          help="raw inputs (default: JSON lines on stdin)")
     predict.add_argument("--version", type=int, help="version to run (default: the latest)")
     predict.set_defaults(handler=command_predict)
+
+    zoo = commands.add_parser(
+        "zoo", help="the trained models shipped in saved_models/, with their figures",
+        description="Lists the zoo: every model in BASE_DIR (default: the saved_models/ "
+        "folder of this rnnzoo checkout) with its task, model, held-out figure and size; "
+        "`rnnzoo predict saved_models/NAME INPUT` runs one.")
+    zoo.add_argument("--base-dir", help="folder of exported models")
+    zoo.set_defaults(handler=command_zoo, tensorflow=False)
 
     add_plot_command(commands)
     add_data_commands(commands)

@@ -4,9 +4,9 @@ entity F1 and samples; and token ids back into text."""
 import numpy as np
 
 from rnnzoo import data as rz_data
-from rnnzoo.serving import SEPARATORS
-from rnnzoo.serving import SPECIAL_TOKENS
-from rnnzoo.serving import vocabulary
+from rnnzoo.data.vectorize import SPECIAL_TOKENS
+from rnnzoo.data.vectorize import token_separator
+from rnnzoo.data.vectorize import vocabulary
 
 
 def detokenize(ids, words, separator="", end_id=None):
@@ -57,7 +57,7 @@ def translation_scores(references, hypotheses):
 def seq2seq_metrics(model, task_data, settings, wanted):
     """Exact match, BLEU and chrF of decoded test targets."""
     words = vocabulary(task_data.vectorizers["target"])
-    separator = SEPARATORS[task_data.info.get("tokens") or "char"]
+    separator = token_separator(task_data.info.get("tokens"))
     end = task_data.end_id
     exact, references, hypotheses = [], [], []
     # Every batch decodes to the same length: one trace, and the length of
@@ -98,7 +98,7 @@ def tagging_f1(model, task_data, settings):
 def sample_text(model, task_data, settings, prompt_ids=None):
     """Text sampled from a language model, after a short test prompt."""
     words = vocabulary(task_data.vectorizers["tokens"])
-    separator = SEPARATORS[task_data.info.get("tokens") or "char"]
+    separator = token_separator(task_data.info.get("tokens"))
     if prompt_ids is None:
         inputs, _ = next(iter(task_data.test))
         prompt_ids = inputs["token_ids"].numpy()[:1, :20]

@@ -1,11 +1,11 @@
 """A recipe: declarative settings for one training job, and their checks."""
 
 import dataclasses
-import difflib
 import importlib
 import pkgutil
 from typing import Any
 
+from rnnzoo.checks import suggest
 from rnnzoo.errors import UsageError
 
 
@@ -142,12 +142,6 @@ class Recipe:
         check_settings(self.smoke, f"recipe {self.name!r} (smoke)")
 
 
-def suggest(name, names):
-    """`" Did you mean 'x'?"` for the closest of `names`, or `""`."""
-    close = difflib.get_close_matches(name, list(names), n=1)
-    return f" Did you mean {close[0]!r}?" if close else ""
-
-
 def check_value(name, value):
     """Returns `value` converted to the setting's type, or raises a
     `UsageError` naming the setting and what it expects."""
@@ -180,7 +174,7 @@ def check_value(name, value):
     if setting.choices and value not in setting.choices:
         raise UsageError(
             f"Setting `{name}` must be one of {list(setting.choices)}; "
-            f"received {value!r}.{suggest(str(value), setting.choices)}"
+            f"received {value!r}.{suggest(value, setting.choices)}"
         )
     if setting.minimum is not None:
         low = setting.minimum
@@ -255,7 +249,7 @@ def find_recipe(name):
     names = recipe_names()
     if name not in names:
         raise UsageError(
-            f"Unknown recipe {name!r}.{suggest(str(name), names)} "
+            f"Unknown recipe {name!r}.{suggest(name, names)} "
             "`rnnzoo list recipes` lists them."
         )
     return importlib.import_module(f"rnnzoo.recipes.{name}").RECIPE

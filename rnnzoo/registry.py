@@ -1,14 +1,15 @@
 """Named model presets: `register_model`, `create_model`, `list_models`."""
 
-import difflib
 import fnmatch
 
+from rnnzoo.checks import suggest
 from rnnzoo.errors import UsageError
 from rnnzoo.models import OutputFeedbackRNN
 from rnnzoo.models import Seq2Seq
 from rnnzoo.models import SequenceClassifier
 from rnnzoo.models import SequenceGenerator
 from rnnzoo.models import SequenceTagger
+from rnnzoo.models.backbone import CELLS
 
 _REGISTRY = {}
 
@@ -32,10 +33,9 @@ def register_model(name, builder, **defaults):
 
 def _entry(name):
     if name not in _REGISTRY:
-        close = difflib.get_close_matches(str(name), list(_REGISTRY), n=3)
-        hint = f" Close matches: {', '.join(close)}." if close else ""
         raise UsageError(
-            f"Unknown model {name!r}.{hint} `rnnzoo.list_models()` lists them all."
+            f"Unknown model {name!r}.{suggest(name, _REGISTRY, n=3)} "
+            "`rnnzoo.list_models()` lists them all."
         )
     return _REGISTRY[name]
 
@@ -65,11 +65,10 @@ def list_models(pattern="*"):
 
 
 SIZES = {"small": {"units": 64, "num_layers": 1}, "base": {"units": 256, "num_layers": 2}}
-CELL_NAMES = ("elman", "jordan", "lstm", "gru")
 
 # Every pattern x cell in two sizes: small (1 layer of 64 units) and base
 # (2 layers of 256).
-for _cell in CELL_NAMES:
+for _cell in CELLS:
     for _size, _shape in SIZES.items():
         register_model(f"tagger_{_cell}_{_size}", SequenceTagger, cell=_cell, **_shape)
         register_model(

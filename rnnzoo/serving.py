@@ -13,12 +13,11 @@ import dataclasses
 import keras
 import tensorflow as tf
 
+from rnnzoo.data.vectorize import SPECIAL_TOKENS
+from rnnzoo.data.vectorize import token_separator
+from rnnzoo.data.vectorize import vocabulary
 from rnnzoo.recipe import SETTINGS
 
-#: Vocabulary entries that are not text: padding, out-of-vocabulary, and
-#: the decoder's start and end tokens. Served text never contains them.
-SPECIAL_TOKENS = ("", "[UNK]", "[START]", "[END]")
-SEPARATORS = {"char": "", "word": " "}
 #: The longest input a served model reads, in tokens, unless the run set
 #: `max_input_tokens`.
 MAX_SERVED_TOKENS = 500
@@ -67,9 +66,14 @@ class ServingContext:
         value = self.decode.get(name)
         return decode_defaults().get(name) if value is None else value
 
+    def sampling(self):
+        """The arguments of a model's `sample_tokens` from the settings."""
+        return {"max_length": self.setting("max_new_tokens"),
+                **{name: self.setting(name) for name in ("temperature", "top_k", "seed")}}
+
     @property
     def separator(self):
-        return SEPARATORS[self.tokens or "char"]
+        return token_separator(self.tokens)
 
     def has(self, *names):
         return all(name in self.vectorizers for name in names)
@@ -97,10 +101,11 @@ def clean(text):
 def reverse_text(text, tokens="char"):
     """Each string with its characters (or words) in reverse order."""
     if tokens == "word":
-        return tf.strings.reduce_join(tf.reverse(tf.strings.split(text), [1]),
-                                      axis=1, separator=" ")
+        pieces = tf.strings.split(text)
+    else:
+        pieces = tf.strings.unicode_split(text, "UTF-8")
     return tf.strings.reduce_join(
-        tf.reverse(tf.strings.unicode_split(text, "UTF-8"), [1]), axis=1
+        tf.reverse(pieces, [1]), axis=1, separator=token_separator(tokens)
     )
 
 
@@ -116,11 +121,6 @@ def text_to_ids(vectorizer, text, max_tokens, reverse=False, tokens="char"):
         ids = vectorizer(text)
     ids = tf.cast(ids, tf.int32)[:, :max_tokens]
     return tf.pad(ids, [[0, 0], [0, 1]])
-
-
-def vocabulary(layer):
-    """The vocabulary of a `TextVectorization` or `StringLookup`, as `str`."""
-    return [t.decode() if isinstance(t, bytes) else str(t) for t in layer.get_vocabulary()]
 
 
 def ids_to_text(ids, words, separator, end_id=None):

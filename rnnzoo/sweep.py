@@ -63,6 +63,6 @@ def summary_table(rows):
         cells = []
         for t in lengths:
             match = [r for r in rows if (r["recipe"], r["cell"], r["length"]) == (recipe, cell, t)]
-            cells.append(f"{match[0]['loss']:.4f}" if match else "")
+            cells.append(f"{match[0]['loss']:.3g}" if match else "")
         lines.append(f"| {recipe} | {cell} | " + " | ".join(cells) + " |")
     return "\n".join(lines)

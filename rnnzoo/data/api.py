@@ -1,6 +1,7 @@
 """`load` and `list_datasets`: every named dataset of rnnzoo."""
 
-from rnnzoo.data import batching
+from rnnzoo.checks import check_positive_int
+from rnnzoo.checks import suggest
 from rnnzoo.data import builtin
 from rnnzoo.data import catalog
 from rnnzoo.data import smoke as smoke_lib
@@ -74,7 +75,7 @@ def load(name, *, batch_size=32, max_length=None, tokens=None, data_dir=None,
     inputs["source_ids"], inputs["target_ids"], targets
     ```
     """
-    batching.check_batch_size(batch_size)
+    check_positive_int(batch_size, "batch_size")
     name = _ALIASES.get(name, name)
     if name in builtin.BUILDERS:
         if tokens not in (None, "char"):
@@ -87,12 +88,9 @@ def load(name, *, batch_size=32, max_length=None, tokens=None, data_dir=None,
             data_dir=data_dir, seed=seed, smoke=smoke, **config,
         )
     if name not in catalog.CATALOG:
-        import difflib
-
-        close = difflib.get_close_matches(str(name), list_datasets(), n=1)
-        hint = f" Did you mean {close[0]!r}?" if close else ""
         raise UsageError(
-            f"Unknown dataset {name!r}.{hint} Known: {', '.join(list_datasets())}."
+            f"Unknown dataset {name!r}.{suggest(name, list_datasets())} "
+            f"Known: {', '.join(list_datasets())}."
         )
     unknown = set(config) - {"task", "max_tokens", "standardize"}
     if unknown:

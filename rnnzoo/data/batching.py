@@ -88,10 +88,3 @@ def batch_fixed(ds, batch_size, *, shuffle=False, seed=0):
     ds = ds.cache()
     return _shuffled(ds, seed, finish) if shuffle else finish(ds)
 
-
-def check_batch_size(batch_size):
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise ValueError(
-            f"`batch_size` must be a positive integer, got {batch_size!r}."
-        )
-    return batch_size

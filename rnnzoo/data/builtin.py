@@ -132,7 +132,7 @@ def _copy_memory(records, config, *, batch_size, max_length, seed, info):
     lookup = keras.layers.StringLookup(
         vocabulary=COPY_SYMBOLS, mask_token="", name="tokens"
     )
-    names = vectorize.vocabulary_list(lookup)
+    names = vectorize.vocabulary(lookup)
     info = dict(
         info, length=t, copy_length=n,
         # Cross-entropy per step of blanks, then uniform guesses.

@@ -6,6 +6,7 @@ import math
 import numpy as np
 import tensorflow as tf
 
+from rnnzoo.checks import check_positive_int
 from rnnzoo.data import batching
 from rnnzoo.data import files as files_lib
 from rnnzoo.data.task_data import TaskData
@@ -107,9 +108,7 @@ def from_csv(path, eval_paths=None, *, column=-1, window=32,
     mean and standard deviation of the training values, kept in the result
     (`TaskData.mean`, `TaskData.std`).
     """
-    window = int(window)
-    if window < 1:
-        raise ValueError(f"`window` must be at least 1, got {window}.")
+    window = check_positive_int(int(window), "window")
     series = {"train": read_series(path, column)}
     if eval_paths is None:
         values = series["train"]

@@ -2,6 +2,7 @@
 
 import tensorflow as tf
 
+from rnnzoo.checks import check_positive_int
 from rnnzoo.data import batching
 from rnnzoo.data import text_tasks
 from rnnzoo.data import vectorize
@@ -43,9 +44,8 @@ def language_model(texts, *, tokens="char", batch_size=32, max_length=None,
         `TaskData` of `({"token_ids": (B, T)}, next ids (B, T))` batches;
         all windows have length T, so no batch has padding.
     """
-    length = DEFAULT_LENGTH if max_length is None else int(max_length)
-    if length < 1:
-        raise ValueError(f"`max_length` must be at least 1, got {max_length}.")
+    length = check_positive_int(
+        DEFAULT_LENGTH if max_length is None else int(max_length), "max_length")
     if standardize is None:
         standardize = vectorize.WORD_STANDARDIZE["language_model"]
     vectorizer = vectorize.text_vectorizer(

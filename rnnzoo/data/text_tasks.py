@@ -226,7 +226,7 @@ def conditional_generation(raw, *, label_names, string_labels, tokens="word",
 
 
 def _decoder_ids(vectorizer):
-    words = vectorize.vocabulary_list(vectorizer)
+    words = vectorize.vocabulary(vectorizer)
     return (
         words.index(vectorize.DECODER_TOKENS[0]),
         words.index(vectorize.DECODER_TOKENS[1]),

@@ -14,11 +14,19 @@ not run inside `tf.data` under the JAX backend.
 import keras
 import tensorflow as tf
 
+from rnnzoo.checks import check_choice
 from rnnzoo.data.task_data import END_TOKEN
 from rnnzoo.data.task_data import START_TOKEN
 
 TOKENS = ("char", "word")
+#: How `TextVectorization` splits text into each kind of token...
+SPLITS = {"char": "character", "word": "whitespace"}
+#: ...and what joins tokens back into text.
+SEPARATORS = {"char": "", "word": " "}
 DECODER_TOKENS = (START_TOKEN, END_TOKEN)
+#: Vocabulary entries that are not text: padding, out-of-vocabulary, and
+#: the decoder's start and end tokens. Text made from ids never holds them.
+SPECIAL_TOKENS = ("", "[UNK]", *DECODER_TOKENS)
 
 #: Default standardization of word tokens, per task.
 WORD_STANDARDIZE = {
@@ -30,9 +38,12 @@ WORD_STANDARDIZE = {
 
 
 def check_tokens(tokens):
-    if tokens not in TOKENS:
-        raise ValueError(f"`tokens` must be one of {TOKENS}, got {tokens!r}.")
-    return tokens
+    return check_choice(tokens, TOKENS, "tokens")
+
+
+def token_separator(tokens):
+    """What joins tokens of the kind `tokens` (`None`: characters) into text."""
+    return SEPARATORS[tokens or "char"]
 
 
 def text_vectorizer(texts, tokens, *, max_tokens=None, standardize=None,
@@ -57,16 +68,16 @@ def text_vectorizer(texts, tokens, *, max_tokens=None, standardize=None,
     check_tokens(tokens)
     options = dict(
         standardize=None if tokens == "char" else standardize,
-        split="character" if tokens == "char" else "whitespace",
+        split=SPLITS[tokens],
         output_mode="int",
     )
     learner = keras.layers.TextVectorization(
         max_tokens=_learned_max(max_tokens, reserved), **options
     )
     learner.adapt(texts.batch(1024))
-    vocabulary = _with_reserved(vocabulary_list(learner), reserved)
+    words = _with_reserved(vocabulary(learner), reserved)
     return keras.layers.TextVectorization(
-        vocabulary=vocabulary, name=name, **options
+        vocabulary=words, name=name, **options
     )
 
 
@@ -75,7 +86,7 @@ def fixed_text_vectorizer(symbols, *, tokens="char", reserved=(), name=None):
     check_tokens(tokens)
     return keras.layers.TextVectorization(
         standardize=None,
-        split="character" if tokens == "char" else "whitespace",
+        split=SPLITS[tokens],
         output_mode="int",
         vocabulary=list(reserved) + list(symbols),
         name=name,
@@ -93,7 +104,7 @@ def token_lookup(tokens, *, max_tokens=None, name=None):
     learner = keras.layers.StringLookup(mask_token="", max_tokens=max_tokens)
     learner.adapt(tokens)
     return keras.layers.StringLookup(
-        mask_token="", vocabulary=vocabulary_list(learner), name=name
+        mask_token="", vocabulary=vocabulary(learner), name=name
     )
 
 
@@ -116,13 +127,11 @@ def to_ids(vectorizer, text):
     return tf.cast(ids, tf.int32)
 
 
-def vocabulary_list(layer):
-    """The vocabulary of a lookup layer as a list of `str`."""
-    return [_as_str(token) for token in layer.get_vocabulary()]
-
-
-def _as_str(token):
-    return token.decode("utf-8") if isinstance(token, bytes) else str(token)
+def vocabulary(layer):
+    """The vocabulary of a `TextVectorization` or `StringLookup` as a list
+    of `str`, index = id."""
+    return [t.decode("utf-8") if isinstance(t, bytes) else str(t)
+            for t in layer.get_vocabulary()]
 
 
 def _learned_max(max_tokens, reserved):

@@ -9,6 +9,7 @@ import keras
 import numpy as np
 from keras import ops
 
+from rnnzoo.checks import check_positive_int
 from rnnzoo.diagnostics.gradient_flow import FLOW_FILE
 from rnnzoo.diagnostics.gradient_flow import _MISSING
 from rnnzoo.diagnostics.gradient_flow import _stack
@@ -68,11 +69,9 @@ class GradientFlow(keras.callbacks.Callback):
 
     def __init__(self, sample_batch, run_dir=None, every=1, log_dir=None, loss=None):
         super().__init__()
-        if isinstance(every, bool) or int(every) < 1:
-            raise ValueError(f"Argument `every` must be a positive integer. Received: {every!r}")
         self.sample_batch = sample_batch
         self.run_dir = run_dir
-        self.every = int(every)
+        self.every = check_positive_int(every, "every")
         if log_dir is None and run_dir is not None:
             log_dir = os.path.join(run_dir, "logs", "gradient_flow")
         self.log_dir = log_dir

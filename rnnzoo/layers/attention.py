@@ -4,7 +4,8 @@ and a recurrent layer whose cell attends to a memory at every step."""
 import keras
 from keras import ops
 
-from rnnzoo.layers.recurrent import check_positive_int
+from rnnzoo.checks import check_choice
+from rnnzoo.checks import check_positive_int
 
 NEG_INF = -1e9
 
@@ -105,12 +106,7 @@ class LuongAttention(_Attention):
 
     def __init__(self, score="general", **kwargs):
         super().__init__(**kwargs)
-        if score not in ("general", "dot"):
-            raise ValueError(
-                "Argument `score` must be 'general' or 'dot'. "
-                f"Received: score={score!r}"
-            )
-        self.score = score
+        self.score = check_choice(score, ("general", "dot"), "score")
 
     def build(self, query_shape, memory_shape, memory_mask_shape=None):
         if self.score == "general":

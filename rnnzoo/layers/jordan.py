@@ -3,9 +3,9 @@
 import keras
 from keras import ops
 
+from rnnzoo.checks import check_positive_int
 from rnnzoo.layers.recurrent import RecurrentCell
 from rnnzoo.layers.recurrent import RecurrentLayer
-from rnnzoo.layers.recurrent import check_positive_int
 
 
 @keras.saving.register_keras_serializable(package="rnnzoo")

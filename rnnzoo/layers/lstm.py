@@ -3,10 +3,10 @@
 import keras
 from keras import ops
 
+from rnnzoo.checks import check_positive_int
 from rnnzoo.layers.recurrent import RecurrentCell
 from rnnzoo.layers.recurrent import CudnnRecurrentLayer
 from rnnzoo.layers.recurrent import check_chrono_steps
-from rnnzoo.layers.recurrent import check_positive_int
 from rnnzoo.layers.recurrent import chrono_bias
 from rnnzoo.layers.recurrent import layer_norm
 

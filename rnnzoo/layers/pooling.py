@@ -3,6 +3,7 @@
 import keras
 from keras import ops
 
+from rnnzoo.checks import check_choice
 from rnnzoo.layers.attention import masked_softmax
 
 MODES = ("mean", "max", "attention")
@@ -25,11 +26,7 @@ class SequencePooling(keras.layers.Layer):
 
     def __init__(self, mode="mean", units=None, **kwargs):
         super().__init__(**kwargs)
-        if mode not in MODES:
-            raise ValueError(
-                f"Argument `mode` must be one of {MODES}. Received: mode={mode!r}"
-            )
-        self.mode = mode
+        self.mode = check_choice(mode, MODES, "mode")
         self.units = units
         self.supports_masking = True
 

@@ -10,6 +10,10 @@ dropout mask per sequence.
 import keras
 from keras import ops
 
+from rnnzoo.checks import check_min_int
+from rnnzoo.checks import check_positive_int
+from rnnzoo.checks import check_rate
+
 _GETTERS = {
     "activation": keras.activations.get,
     "initializer": keras.initializers.get,
@@ -22,31 +26,6 @@ _SERIALIZERS = {
     "regularizer": keras.regularizers.serialize,
     "constraint": keras.constraints.serialize,
 }
-
-
-def check_positive_int(value, name):
-    """Returns `value` as an `int`, or raises if it is not a positive int."""
-    if isinstance(value, bool) or not hasattr(value, "__index__"):
-        raise ValueError(
-            f"Argument `{name}` must be a positive integer. "
-            f"Received: {name}={value!r}"
-        )
-    if value <= 0:
-        raise ValueError(
-            f"Argument `{name}` must be a positive integer. "
-            f"Received: {name}={value}"
-        )
-    return int(value)
-
-
-def check_rate(value, name):
-    """Returns `value` as a `float`, or raises if it is not in [0, 1)."""
-    if isinstance(value, bool) or not 0.0 <= float(value) < 1.0:
-        raise ValueError(
-            f"Argument `{name}` must be a float in [0, 1). "
-            f"Received: {name}={value!r}"
-        )
-    return float(value)
 
 
 def get_identifier(kind, identifier, name):
@@ -66,14 +45,7 @@ def get_identifier(kind, identifier, name):
 
 def check_chrono_steps(value):
     """`chrono_max_steps`: `None`, or an integer of at least 2."""
-    if value is None:
-        return None
-    if isinstance(value, bool) or not hasattr(value, "__index__") or value < 2:
-        raise ValueError(
-            "Argument `chrono_max_steps` must be an integer >= 2 (the longest "
-            f"dependency, in steps). Received: chrono_max_steps={value!r}"
-        )
-    return int(value)
+    return None if value is None else check_min_int(value, 2, "chrono_max_steps")
 
 
 def chrono_bias(units, max_steps, dtype=None, seed=None):
@@ -294,22 +266,19 @@ class RecurrentLayer:
     def units(self):
         return self.cell.units
 
-    def build(self, sequences_shape, initial_state_shape=None):
-        if len(sequences_shape) != 3:
+    def _check_rank(self, shape):
+        if len(shape) != 3:
             raise ValueError(
                 f"Layer `{self.name}` expects `inputs` of rank 3 "
-                f"(batch, timesteps, features). Received shape "
-                f"{tuple(sequences_shape)}"
+                f"(batch, timesteps, features). Received shape {tuple(shape)}"
             )
+
+    def build(self, sequences_shape, initial_state_shape=None):
+        self._check_rank(sequences_shape)
         super().build(sequences_shape, initial_state_shape)
 
     def call(self, sequences, initial_state=None, mask=None, training=False):
-        if len(sequences.shape) != 3:
-            raise ValueError(
-                f"Layer `{self.name}` expects `inputs` of rank 3 "
-                f"(batch, timesteps, features). Received shape "
-                f"{tuple(sequences.shape)}"
-            )
+        self._check_rank(sequences.shape)
         if initial_state is not None:
             initial_state = self._check_initial_state(initial_state)
         cell = self.cell

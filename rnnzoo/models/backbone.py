@@ -1,33 +1,20 @@
 """Building blocks the pattern models share: inputs, recurrent stacks,
 argument checks and compile defaults."""
 
-import difflib
-
 import keras
 from keras import ops
 
+from rnnzoo.checks import check_choice
+from rnnzoo.checks import check_positive_int
+from rnnzoo.checks import check_rate
 from rnnzoo.layers import GRU
 from rnnzoo.layers import LSTM
 from rnnzoo.layers import Elman
 from rnnzoo.layers import Jordan
 from rnnzoo.distribute import replica_token_share
-from rnnzoo.layers.recurrent import check_positive_int
-from rnnzoo.layers.recurrent import check_rate
+from rnnzoo.layers.recurrent import check_chrono_steps
 
 CELLS = {"elman": Elman, "jordan": Jordan, "lstm": LSTM, "gru": GRU}
-
-
-def check_choice(value, choices, name):
-    """Returns `value` if it is one of `choices`, else raises, suggesting
-    the closest valid names."""
-    if value in choices:
-        return value
-    close = difflib.get_close_matches(str(value), [str(c) for c in choices])
-    hint = f" Did you mean {close[0]!r}?" if close else ""
-    raise ValueError(
-        f"Argument `{name}` must be one of {sorted(map(str, choices))}. "
-        f"Received: {name}={value!r}.{hint}"
-    )
 
 
 def check_common(cell, units, num_layers, dropout):
@@ -47,7 +34,7 @@ def check_chrono(chrono_max_steps, cell):
             "Argument `chrono_max_steps` initializes gate biases: it needs "
             f"cell='lstm' or 'gru'. Received: cell={cell!r}"
         )
-    return check_positive_int(chrono_max_steps, "chrono_max_steps")
+    return check_chrono_steps(chrono_max_steps)
 
 
 def recurrent_layer(cell, units, name, **kwargs):
@@ -81,6 +68,14 @@ def sequence_input(vocabulary_size, embedding_dim, input_dim, units, name):
     check_positive_int(input_dim, "input_dim")
     inputs = keras.Input((None, input_dim), name=name)
     return inputs, inputs
+
+
+def sequence_input_arguments(task_data):
+    """The `sequence_input` arguments a run's data gives: its vocabulary
+    size (token ids) or its number of features."""
+    if task_data.vocabulary_size:
+        return {"vocabulary_size": task_data.vocabulary_size}
+    return {"input_dim": task_data.train.element_spec[0]["features"].shape[-1]}
 
 
 def recurrent_stack(

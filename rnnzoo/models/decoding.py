@@ -17,6 +17,8 @@ import weakref
 import keras
 from keras import ops
 
+from rnnzoo.checks import check_positive_int
+
 NEG_INF = -1e9
 _TRACED = weakref.WeakKeyDictionary()
 
@@ -90,14 +92,6 @@ def _choose(logits, step, temperature, top_k, seed):
     return ops.cast(ops.argmax(logits + gumbel, axis=-1), "int32")
 
 
-def _check_positive(value, name):
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(
-            f"Argument `{name}` must be a positive integer. "
-            f"Received: {name}={value!r}"
-        )
-
-
 def sample(
     step_fn,
     state,
@@ -125,7 +119,7 @@ def sample(
         scores `(batch,)`, the log-probability of the tokens under the
         model (temperature 1); aux `(batch, max_length, ...)` or `None`.
     """
-    _check_positive(max_length, "max_length")
+    max_length = check_positive_int(max_length, "max_length")
     start_ids = ops.cast(start_ids, "int32")
     batch = ops.shape(start_ids)[0]
     logits, _, aux = step_fn(start_ids, state)  # Shapes only; traced once.
@@ -189,9 +183,8 @@ def beam_search(
         `(tokens, scores, aux)` of the best beam, as in `sample`; scores
         are the beams' log-probabilities (without the length penalty).
     """
-    _check_positive(max_length, "max_length")
-    _check_positive(beam_width, "beam_width")
-    width = beam_width
+    max_length = check_positive_int(max_length, "max_length")
+    width = check_positive_int(beam_width, "beam_width")
     start_ids = ops.cast(start_ids, "int32")
     batch = ops.shape(start_ids)[0]
     tile = lambda x: ops.repeat(x, width, axis=0)  # noqa: E731

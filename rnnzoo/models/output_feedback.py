@@ -3,8 +3,8 @@
 import keras
 from keras import ops
 
+from rnnzoo.checks import check_positive_int
 from rnnzoo.layers.jordan import JordanCell
-from rnnzoo.layers.recurrent import check_positive_int
 from rnnzoo.models import decoding
 from rnnzoo.models.backbone import PatternModel
 from rnnzoo.models.backbone import check_common

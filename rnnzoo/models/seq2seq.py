@@ -3,14 +3,14 @@
 import keras
 from keras import ops
 
+from rnnzoo.checks import check_choice
+from rnnzoo.checks import check_positive_int
 from rnnzoo.layers.attention import AttentionCell
 from rnnzoo.layers.attention import AttentionRNN
 from rnnzoo.layers.attention import BahdanauAttention
 from rnnzoo.layers.attention import LuongAttention
-from rnnzoo.layers.recurrent import check_positive_int
 from rnnzoo.models import decoding
 from rnnzoo.models.backbone import PatternModel
-from rnnzoo.models.backbone import check_choice
 from rnnzoo.models.backbone import check_common
 from rnnzoo.models.backbone import check_task
 from rnnzoo.models.backbone import input_named

@@ -2,15 +2,16 @@
 
 import keras
 
+from rnnzoo.checks import check_choice
+from rnnzoo.checks import check_positive_int
 from rnnzoo.layers.pooling import SequencePooling
-from rnnzoo.layers.recurrent import check_positive_int
 from rnnzoo.models.backbone import PatternModel
-from rnnzoo.models.backbone import check_choice
 from rnnzoo.models.backbone import check_common
 from rnnzoo.models.backbone import check_task
 from rnnzoo.models.backbone import check_chrono
 from rnnzoo.models.backbone import recurrent_stack
 from rnnzoo.models.backbone import sequence_input
+from rnnzoo.models.backbone import sequence_input_arguments
 
 POOLINGS = ("last", "mean", "max", "attention")
 
@@ -144,10 +145,7 @@ class SequenceClassifier(PatternModel):
     @classmethod
     def data_arguments(cls, task_data):
         d = task_data
-        if d.vocabulary_size:
-            arguments = {"vocabulary_size": d.vocabulary_size}
-        else:
-            arguments = {"input_dim": d.train.element_spec[0]["features"].shape[-1]}
+        arguments = sequence_input_arguments(d)
         if d.task == "classification":
             return {**arguments, "num_classes": d.num_classes, "task": d.task}
         return {**arguments, "output_dim": d.train.element_spec[1].shape[-1], "task": d.task}

@@ -4,7 +4,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from rnnzoo.layers.recurrent import check_positive_int
+from rnnzoo.checks import check_positive_int
 from rnnzoo.models import decoding
 from rnnzoo.models.backbone import PatternModel
 from rnnzoo.models.backbone import check_common
@@ -191,12 +191,7 @@ class SequenceGenerator(PatternModel):
 
         def serve(labels):
             tokens = self.sample_tokens(
-                serving.label_ids(names, labels, "condition"),
-                max_length=context.setting("max_new_tokens"),
-                temperature=context.setting("temperature"),
-                top_k=context.setting("top_k"),
-                seed=context.setting("seed"),
-            )
+                serving.label_ids(names, labels, "condition"), **context.sampling())
             return {"text": context.text("tokens", tokens, config["end_id"]),
                     "tokens": tokens}
 

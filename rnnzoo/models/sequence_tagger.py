@@ -3,7 +3,7 @@
 import keras
 from keras import ops
 
-from rnnzoo.layers.recurrent import check_positive_int
+from rnnzoo.checks import check_positive_int
 from rnnzoo.models import decoding
 from rnnzoo.models.backbone import PatternModel
 from rnnzoo.models.backbone import check_chrono
@@ -15,6 +15,7 @@ from rnnzoo.models.backbone import initial_states
 from rnnzoo.models.backbone import layers_named
 from rnnzoo.models.backbone import recurrent_stack
 from rnnzoo.models.backbone import sequence_input
+from rnnzoo.models.backbone import sequence_input_arguments
 from rnnzoo.models.backbone import step_through
 
 
@@ -129,13 +130,8 @@ class SequenceTagger(PatternModel):
     @classmethod
     def data_arguments(cls, task_data):
         d = task_data
-        arguments = {"task": d.task}
-        if d.vocabulary_size:
-            arguments["vocabulary_size"] = d.vocabulary_size
-        else:
-            arguments["input_dim"] = d.train.element_spec[0]["features"].shape[-1]
         num_tags = d.vocabulary_size if d.task == "language_model" else d.num_tags
-        return {**arguments, "num_tags": num_tags}
+        return {"task": d.task, **sequence_input_arguments(d), "num_tags": num_tags}
 
     def serving_endpoints(self, context):
         import tensorflow as tf
@@ -215,13 +211,7 @@ def language_model_endpoints(model, context):
     from rnnzoo import serving
 
     def serve(text):
-        tokens = model.sample_tokens(
-            context.ids("tokens", text),
-            max_length=context.setting("max_new_tokens"),
-            temperature=context.setting("temperature"),
-            top_k=context.setting("top_k"),
-            seed=context.setting("seed"),
-        )
+        tokens = model.sample_tokens(context.ids("tokens", text), **context.sampling())
         return {"text": context.text("tokens", tokens), "tokens": tokens}
 
     def score(text):

@@ -5,6 +5,8 @@ import dataclasses
 import numpy as np
 import tensorflow_datasets as tfds
 
+from rnnzoo.checks import check_positive_int
+
 SPLITS = ("train", "validation", "test")
 
 
@@ -53,16 +55,11 @@ def config_name(stem, sizes, default_sizes, seed):
 def resolve_sizes(default, train_size=None, validation_size=None,
                   test_size=None):
     """The split sizes: each given one, else its default; all positive."""
-    sizes = tuple(
-        int(d) if size is None else int(size)
-        for d, size in zip(default, (train_size, validation_size, test_size))
+    given = (train_size, validation_size, test_size)
+    return tuple(
+        check_positive_int(int(d if size is None else size), f"{split}_size")
+        for split, d, size in zip(SPLITS, default, given)
     )
-    for split, size in zip(SPLITS, sizes):
-        if size < 1:
-            raise ValueError(
-                f"`{split}_size` must be a positive integer, got {size!r}."
-            )
-    return sizes
 
 
 def size_fields(sizes, seed):

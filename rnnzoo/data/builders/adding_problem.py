@@ -5,6 +5,7 @@ import dataclasses
 import numpy as np
 import tensorflow_datasets as tfds
 
+from rnnzoo.checks import check_min_int
 from rnnzoo.data.builders import _common
 
 LENGTHS = (10, 50, 100, 200, 500)
@@ -26,9 +27,7 @@ class AddingProblemConfig(_common.SyntheticConfig):
     def make(cls, length=100, train_size=None, validation_size=None,
              test_size=None, seed=0):
         """Makes a config named `t{length}` (plus sizes and seed if set)."""
-        length = int(length)
-        if length < 2:
-            raise ValueError(f"`length` must be at least 2, got {length}.")
+        length = check_min_int(int(length), 2, "length")
         sizes = _common.resolve_sizes(
             _SIZES, train_size, validation_size, test_size
         )

@@ -4,6 +4,7 @@ import dataclasses
 
 import tensorflow_datasets as tfds
 
+from rnnzoo.checks import check_positive_int
 from rnnzoo.data.builders import _common
 
 _DEFAULT_SIZES = {2: (4_000, 500, 500)}
@@ -29,9 +30,7 @@ class AdditionConfig(_common.SyntheticConfig):
     def make(cls, digits=3, reversed=False, train_size=None,
              validation_size=None, test_size=None, seed=0):
         """Makes a config, named after its settings (`d3`, `d3_reversed`)."""
-        digits = int(digits)
-        if digits < 1:
-            raise ValueError(f"`digits` must be at least 1, got {digits}.")
+        digits = check_positive_int(int(digits), "digits")
         default = _DEFAULT_SIZES.get(digits, _SIZES)
         sizes = _common.resolve_sizes(
             default, train_size, validation_size, test_size

@@ -5,6 +5,7 @@ import dataclasses
 import numpy as np
 import tensorflow_datasets as tfds
 
+from rnnzoo.checks import check_positive_int
 from rnnzoo.data.builders import _common
 
 LENGTHS = (10, 50, 100, 200, 500)
@@ -35,13 +36,8 @@ class CopyMemoryConfig(_common.SyntheticConfig):
     def make(cls, length=100, copy_length=10, train_size=None,
              validation_size=None, test_size=None, seed=0):
         """Makes a config named `t{length}` (plus the rest if not default)."""
-        length, copy_length = int(length), int(copy_length)
-        if length < 1:
-            raise ValueError(f"`length` must be at least 1, got {length}.")
-        if copy_length < 1:
-            raise ValueError(
-                f"`copy_length` must be at least 1, got {copy_length}."
-            )
+        length = check_positive_int(int(length), "length")
+        copy_length = check_positive_int(int(copy_length), "copy_length")
         sizes = _common.resolve_sizes(
             _SIZES, train_size, validation_size, test_size
         )
