@@ -25,6 +25,7 @@ RECIPE = Recipe(
         "batch_size": 128,
         "learning_rate": 0.003,
         "lr_schedule": "cosine",
+        "warmup_steps": 200,
         "max_new_tokens": 6,
         "eval_examples": 5000,
     },

@@ -19,14 +19,17 @@ RECIPE = Recipe(
     description="label-conditioned review generator (one-to-many) on imdb_reviews",
     settings={
         "dataset": "imdb_reviews",
-        "model": "generator_lstm_1x512",
+        "model": "generator_lstm_1x256",
         "tokens": "word",
+        "max_vocabulary": 4000,
         "max_input_tokens": 60,
-        "dropout": 0.2,
-        "epochs": 5,
+        "dropout": 0.3,
+        "epochs": 30,
+        "patience": 3,
         "batch_size": 64,
+        "max_new_tokens": 40,
     },
-    dataset_config={"task": "conditional_generation", "max_tokens": 10000},
+    dataset_config={"task": "conditional_generation"},
     smoke={"epochs": 1, "batch_size": 16, "units": 8},
 )
 

@@ -16,7 +16,7 @@ RECIPE = Recipe(
     description="attention Seq2Seq pt->en on ted_hrlr_translate, beam search, BLEU",
     settings={
         "dataset": "ted_hrlr_translate/pt_to_en",
-        "model": "seq2seq_gru_bidirectional_bahdanau_base",
+        "model": "seq2seq_gru_bidirectional_bahdanau_1x256",
         "tokens": "word",
         "max_input_tokens": 40,
         "dropout": 0.2,

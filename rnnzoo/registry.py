@@ -105,19 +105,20 @@ register_model(
 # (embedding sizes, where they differ from the units, in the arguments).
 RECIPE_PRESETS = {
     "seq2seq_lstm_1x128": (Seq2Seq, {"cell": "lstm", "num_layers": 1, "units": 128}),
-    "classifier_lstm_bidirectional_2x64": (SequenceClassifier, {
+    "classifier_lstm_bidirectional_max_2x64": (SequenceClassifier, {
         "cell": "lstm", "num_layers": 2, "units": 64, "bidirectional": True,
-        "embedding_dim": 128}),
+        "pooling": "max", "embedding_dim": 128}),
     "tagger_lstm_2x512": (SequenceTagger, {
         "cell": "lstm", "num_layers": 2, "units": 512, "embedding_dim": 64}),
     "feedback_jordan_window16_2x512": (OutputFeedbackRNN, {
         "cell": "jordan", "num_layers": 2, "units": 512, "feedback_window": 16}),
     "tagger_lstm_bidirectional_2x128": (SequenceTagger, {
         "cell": "lstm", "num_layers": 2, "units": 128, "bidirectional": True}),
-    "seq2seq_lstm_bidirectional_bahdanau_1x256": (Seq2Seq, {
-        "cell": "lstm", "num_layers": 1, "units": 256, "bidirectional": True,
-        "attention": "bahdanau", "embedding_dim": 64}),
-    "generator_lstm_1x512": (SequenceGenerator, {"cell": "lstm", "num_layers": 1, "units": 512}),
+    "seq2seq_gru_bidirectional_bahdanau_1x256": (Seq2Seq, {
+        "cell": "gru", "num_layers": 1, "units": 256, "bidirectional": True,
+        "attention": "bahdanau", "embedding_dim": 128}),
+    "generator_lstm_1x256": (SequenceGenerator, {
+        "cell": "lstm", "num_layers": 1, "units": 256, "embedding_dim": 128}),
 }
 for _name, (_builder, _arguments) in RECIPE_PRESETS.items():
     register_model(_name, _builder, **_arguments)

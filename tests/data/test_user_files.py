@@ -26,7 +26,7 @@ def test_classification_tsv_exact_ids_padding_and_mask(tmp_path):
     train = _write(tmp_path, "train.tsv",
                    "good film\tpos\nBad film!\tneg\n\ngood good plot\tpos\n")
     evaluation = _write(tmp_path, "eval.tsv", "good plot film\tpos\nbad\tneg\n")
-    task = data.from_files("classification", train, evaluation, tokens="word",
+    task = data.from_files("classification", train, [evaluation, evaluation], tokens="word",
                            batch_size=2)
     assert task.task == "classification"
     # By count, ties in reverse order of the token (Keras's rule).
@@ -86,7 +86,7 @@ def test_word_language_model(tmp_path):
 
 def test_seq2seq_tsv(tmp_path):
     path = _write(tmp_path, "pairs.tsv", "Go.\tVa !\nHi.\tSalut.\n")
-    task = data.from_files("seq2seq", path, path, batch_size=2)
+    task = data.from_files("seq2seq", path, [path, path], batch_size=2)
     assert task.task == "seq2seq" and task.start_id == 2 and task.end_id == 3
     [(inputs, targets)] = list(task.test)
     source = task.vectorizers["source"].get_vocabulary()
@@ -101,7 +101,7 @@ def test_seq2seq_tsv(tmp_path):
 
 def test_conditional_generation_tsv(tmp_path):
     path = _write(tmp_path, "gen.tsv", "a fine day\tpos\na bad day\tneg\n")
-    task = data.from_files("conditional_generation", path, path, tokens="word",
+    task = data.from_files("conditional_generation", path, [path, path], tokens="word",
                            batch_size=2)
     [(inputs, targets)] = list(task.test)
     assert inputs["condition"].numpy().tolist() == [1, 0]

@@ -10,7 +10,7 @@ from rnnzoo import data
 def _task(tmp_path):
     path = tmp_path / "data.tsv"
     path.write_text("good film\tpos\nbad film\tneg\ngood plot\tpos\n")
-    return data.from_files("classification", path, path, tokens="word")
+    return data.from_files("classification", path, [path, path], tokens="word")
 
 
 def test_vectorizers_inside_a_saved_model(tmp_path):

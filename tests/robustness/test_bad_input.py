@@ -147,9 +147,9 @@ def text_classifier():
         cell="gru", units=4, num_classes=2, vocabulary_size=vectorizer.vocabulary_size()
     )
     context = serving.ServingContext(
-        vectorizers={"tokens": vectorizer}, label_names=["neg", "pos"], max_length=64
+        vectorizers={"tokens": vectorizer}, label_names=["neg", "pos"], max_input_tokens=64
     )
-    return serving.endpoints(model, context)[0][1]
+    return model.serving_endpoints(context)[0][1]
 
 
 @pytest.mark.parametrize("case", sorted(HOSTILE))
@@ -172,7 +172,7 @@ def test_out_of_range_ids_map_to_the_unknown_token(tmp_path):
     import tensorflow as tf
 
     model = models.SequenceTagger(units=4, num_tags=3, vocabulary_size=9)
-    fn = serving.endpoints(model, serving.ServingContext())[0][1]
+    fn = model.serving_endpoints(serving.ServingContext())[0][1]
     wild = tf.constant([[3, 99, -5, 0]], tf.int32)
     safe = tf.constant([[3, 1, 1, 0]], tf.int32)
     np.testing.assert_array_equal(fn(wild)["outputs"].numpy(), fn(safe)["outputs"].numpy())
