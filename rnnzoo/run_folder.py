@@ -79,6 +79,15 @@ def differences(old, new, prefix=""):
     return found
 
 
+def _new_setting_at_default(key, old, new):
+    """Whether a difference is only a setting newer than the run, at its
+    default (it changes nothing the run did)."""
+    from rnnzoo.recipe import SETTINGS
+
+    name = key.removeprefix("settings.")
+    return old is None and name in SETTINGS and new == SETTINGS[name].default
+
+
 class RunFolderError(UsageError):
     """The run folder cannot be used as asked: it holds another run, another
     process holds it, or it is not a (finished) run folder."""
