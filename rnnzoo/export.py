@@ -151,7 +151,12 @@ def _write(model, context, path):
     import tensorflow as tf
 
     archive = keras.export.ExportArchive()
-    archive.track(model)
+    # The model's own tf.Variables, not their Keras wrappers: tracking the
+    # model writes every weight twice, once per wrapper and once as the
+    # endpoints capture it (keras-team/keras#23553).
+    weights = tf.Module()
+    weights.variables_of_the_model = [v.value for v in model.variables]
+    archive.track(weights)
     for layer in context.vectorizers.values():
         if not layer.built:  # A lookup layer that was never called.
             layer(tf.constant(layer.get_vocabulary()[:1]))

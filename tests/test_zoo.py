@@ -92,7 +92,7 @@ def user_file(card, tmp_path):
     return str(path)
 
 
-def test_split(card, tmp_path):
+def held_out_pairs(card, tmp_path):
     """The raw test split of a card's run: `[(input, target)]`."""
     from rnnzoo.data.user_files import read_tsv
     from rnnzoo.data.user_files import shuffled_split
@@ -136,16 +136,16 @@ def job_for(card, tmp_path):
             pytest.skip("../shared/data is not here")
         return {"kind": "score", "inputs": {"text": shakespeare_windows(card, tmp_path)}}
     if task == "classification":
-        pairs = test_split(card, tmp_path)
+        pairs = held_out_pairs(card, tmp_path)
         return {"kind": "classify", "inputs": {"text": [t for t, _ in pairs]},
                 "labels": [label for _, label in pairs]}
     if task == "conditional_generation":
-        pairs = test_split(card, tmp_path)
+        pairs = held_out_pairs(card, tmp_path)
         return {"kind": "score", "inputs": {"condition": [label for _, label in pairs],
                                             "text": [t for t, _ in pairs]}}
     if task == "seq2seq":
         pairs = (addition_questions(card, tmp_path) if settings.get("dataset") == "addition"
-                 else test_split(card, tmp_path))
+                 else held_out_pairs(card, tmp_path))
         cut = settings["max_input_tokens"]  # Targets as the run cut them.
         pairs = [(s, t[: cut - 1] if cut else t) for s, t in pairs]
         return {"kind": "translate", "inputs": {"text": [s for s, _ in pairs]},
