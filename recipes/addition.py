@@ -2,13 +2,20 @@
 
 Dataset: rnnzoo's built-in `addition` TFDS builder (generated locally, no
 download): "516+977" -> "1493", the question reversed as in the Keras
-*addition_rnn* example; 45,000 train, 2,500 validation, 2,500 test
-questions.
-Model: `Seq2Seq`, one LSTM layer of 128 units each side.
-Expected: >= 99 % exact-match accuracy on the held-out questions (the Keras
-example reports 99 % per-character validation accuracy after about 30
-epochs); measured here: 99.96 % (2,499 of 2,500) in about 8 minutes on 2
-CPU cores.
+*addition_rnn* example (the model's contract reverses what a user types,
+so the export answers "123+45" with "168"); 45,000 train, 2,500 validation,
+2,500 test questions.
+Model: `seq2seq_lstm_1x128`: `Seq2Seq`, one LSTM layer of 128 units each
+side.
+Training: 30 epochs of 352 batches of 128, Adam 0.003 with 200 warm-up
+steps and cosine decay per step, the epoch with the best validation loss
+kept (chosen from runs here: the earlier per-epoch cosine reached 99.88 to
+99.92 %).
+Measured (2026-12-02, 2 shared CPU cores): exact match 99.92 % (2,498 of
+2,500 test questions), per-character accuracy 99.98 %; epoch 29 selected;
+16.6 min of training, 28 min wall with data generation and evaluation on a
+machine running four other trainings. Keras *addition_rnn*: 99 % per
+character.
 Command: rnnzoo train addition
 """
 

@@ -79,7 +79,12 @@ def table(cards):
         config = card["model_config"]
         model = f"{card['model_class']} ({config.get('cell')}, {config.get('units')} units)"
         metric, value = figure(card)
-        shown = f"{100 * value:.2f} %" if metric in ("accuracy", "exact_match") else f"{value:.4f}"
+        if metric in ("accuracy", "exact_match"):
+            shown = f"{100 * value:.2f} %"
+        elif metric in ("bleu", "chrf"):
+            shown = f"{value:.2f}"
+        else:
+            shown = f"{value:.4f} nats/token"
         size = card.get("size_bytes") or folder_size(card["path"])
         rows.append((card["name"], card["task"], model, f"{metric} {shown}",
                      f"{size / 1e6:.1f} MB"))
