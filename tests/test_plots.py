@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from rnnzoo import plots
+from rnnzoo.cli import add_plot_command
 from rnnzoo.recipe import SETTINGS
 from rnnzoo.recipe import find_recipe
 
@@ -135,10 +136,10 @@ def test_missing_matplotlib_names_the_extra(tmp_path, monkeypatch):
             call(str(tmp_path / "x.png"))
     assert not (tmp_path / "x.png").exists()
     (tmp_path / "summary.json").write_text(json.dumps({"runs": sweep_rows()}))
-    from rnnzoo.cli import UsageError
+    from rnnzoo.cli import UsageError, command_plot
 
     with pytest.raises(UsageError, match=r"rnnzoo\[plots\]"):
-        plots.run_plot_command(argparse.Namespace(run_dir=str(tmp_path), out=None, examples=2))
+        command_plot(argparse.Namespace(run_dir=str(tmp_path), out=None, examples=2))
 
 
 @pytest.fixture(scope="module")
@@ -170,14 +171,14 @@ def attention_run(tmp_path_factory):
 
 def plot_parser():
     parser = argparse.ArgumentParser(prog="rnnzoo")
-    plots.add_plot_command(parser.add_subparsers(dest="command"))
+    add_plot_command(parser.add_subparsers(dest="command"))
     return parser
 
 
 @needs_matplotlib
 def test_plot_command_on_a_smoke_run(attention_run, tmp_path, capsys):
     args = plot_parser().parse_args(["plot", attention_run, "--out", str(tmp_path), "--examples", "2"])
-    assert plots.run_plot_command(args) == 0
+    assert args.handler(args) == 0
     names = ["learning_curves.png", "gradient_flow.png", "attention.png"]
     assert capsys.readouterr().out.split() == [
         w for name in names for w in ("wrote", str(tmp_path / name))]
