@@ -79,13 +79,18 @@ def differences(old, new, prefix=""):
     return found
 
 
-def _new_setting_at_default(key, old, new):
-    """Whether a difference is only a setting newer than the run, at its
-    default (it changes nothing the run did)."""
+def _newer_than_the_run(key, old, new):
+    """Whether a difference is only a record newer than the run: a setting at
+    its default, or a data fact the run's version did not write down (it
+    changes nothing the run did)."""
     from rnnzoo.recipe import SETTINGS
 
+    if old is not None:
+        return False
+    if key.startswith("data."):
+        return True
     name = key.removeprefix("settings.")
-    return old is None and name in SETTINGS and new == SETTINGS[name].default
+    return name in SETTINGS and new == SETTINGS[name].default
 
 
 class RunFolderError(UsageError):
@@ -128,9 +133,10 @@ class RunFolder:
                 f"Run folder {self.path} is in use by another rnnzoo process."
             ) from None
         path = self.file("config.json")
+        found = [("config", None, config)]
         if os.path.exists(path):
-            changed = [c for c in differences(read_json(path), json_round_trip(config))
-                       if not _new_setting_at_default(*c)]
+            found = differences(read_json(path), json_round_trip(config))
+            changed = [c for c in found if not _newer_than_the_run(*c)]
             if changed:
                 self.close()
                 details = ", ".join(f"{k}: {a!r} -> {b!r}" for k, a, b in changed)
@@ -139,7 +145,7 @@ class RunFolder:
                     f"({details}). Use another --output-dir or --run-dir, or "
                     "delete the folder."
                 )
-        else:
+        if found:
             write_json(path, config)
         return self
 

@@ -108,11 +108,14 @@ def test_a_setting_newer_than_the_run_at_its_default_changes_nothing(tmp_path, d
     result = smoke("addition", tmp_path, data_dir)
     path = os.path.join(result.run_dir, "config.json")
     config = json.load(open(path))
-    del config["settings"]["min_delta"]  # As a run made before the setting existed.
+    full = json.load(open(path))
+    # As a run made before the setting and the data fact existed.
+    del config["settings"]["min_delta"], config["data"]["splits"]
     json.dump(config, open(path, "w"))
     again = smoke("addition", tmp_path, data_dir)
     assert again.metrics["test"] == result.metrics["test"]
-    with pytest.raises(RunFolderError, match="settings.min_delta: None -> 0.5"):
+    assert json.load(open(path)) == full  # Written down now.
+    with pytest.raises(RunFolderError, match="settings.min_delta: 0.0 -> 0.5"):
         smoke("addition", tmp_path, data_dir, min_delta=0.5)
 
 
