@@ -231,7 +231,9 @@ class RunFolder:
         return "test" in self.metrics() and os.path.exists(self.file("model.keras"))
 
     def load_model(self):
-        """The trained model (safe mode: no code from the file runs)."""
+        """The trained model (safe mode: no code from the file runs),
+        compiled with its pattern's defaults (the metrics rnnzoo reports
+        now, whatever version saved it)."""
         path = self.file("model.keras")
         if not os.path.exists(path):
             self.config()  # Not a run folder at all: says so.
@@ -239,7 +241,9 @@ class RunFolder:
                 f"{self.path} is not a finished rnnzoo run folder: it holds no "
                 "model.keras yet (finish the run with the same `rnnzoo train` command)."
             )
-        return keras.saving.load_model(path, safe_mode=True)
+        model = keras.saving.load_model(path, safe_mode=True, compile=False)
+        model.compile()
+        return model
 
     def vectorizers(self):
         path = self.file("vectorizers.json")

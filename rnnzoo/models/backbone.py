@@ -13,6 +13,9 @@ from rnnzoo.layers import Elman
 from rnnzoo.layers import Jordan
 from rnnzoo.distribute import replica_token_share
 from rnnzoo.layers.recurrent import check_chrono_steps
+from rnnzoo.models.token_metrics import TokenAccuracy
+from rnnzoo.models.token_metrics import TokenMean
+from rnnzoo.models.token_metrics import TokenCrossEntropy
 
 CELLS = {"elman": Elman, "jordan": Jordan, "lstm": LSTM, "gru": GRU}
 
@@ -215,16 +218,21 @@ class PatternModel(keras.Model):
         return keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
     def default_metrics(self):
-        """Accuracy (over non-padding steps), or mean absolute error; sequence
-        outputs add `cross_entropy`, the loss averaged over every real token
-        of a pass (Keras's `loss` averages the means of its batches)."""
+        """Accuracy, or mean absolute error; sequence outputs have token
+        means: `accuracy` and `cross_entropy` over every real token of a
+        pass (Keras's `loss` averages the means of its batches)."""
         if self._constructor_config.get("output_dim") is not None:
             return [keras.metrics.MeanAbsoluteError(name="mae")]
-        metrics = [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
-        if self.task != "classification":
-            metrics.append(keras.metrics.SparseCategoricalCrossentropy(
-                name="cross_entropy", from_logits=True))
-        return metrics
+        if self.task == "classification":
+            return [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]
+        return [TokenAccuracy(), TokenCrossEntropy()]
+
+    def compute_metrics(self, x, y, y_pred, sample_weight=None):
+        """Keras's, with the sequence mask as the metrics' token weights."""
+        mask = self.sequence_mask(x)
+        if mask is not None and sample_weight is None:
+            sample_weight = ops.cast(mask, "float32")
+        return super().compute_metrics(x, y, y_pred, sample_weight)
 
     def sequence_mask(self, x):
         """Boolean `(batch, steps)` of the target steps the loss counts, or
@@ -248,10 +256,13 @@ class PatternModel(keras.Model):
     def compile(self, optimizer=None, loss=None, metrics=None, **kwargs):
         """Like `keras.Model.compile`; what is not given takes the pattern's
         default: Adam with `clipnorm=1.0`, its loss, its metrics."""
+        metrics = self.default_metrics() if metrics is None else list(metrics)
+        tokens = [m for m in metrics if isinstance(m, TokenMean)]
         super().compile(
             optimizer=optimizer or default_optimizer(),
             loss=loss or self.default_loss(),
-            metrics=self.default_metrics() if metrics is None else metrics,
+            metrics=[m for m in metrics if m not in tokens],
+            weighted_metrics=tokens + list(kwargs.pop("weighted_metrics", None) or []),
             **kwargs,
         )
 
