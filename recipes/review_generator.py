@@ -2,11 +2,17 @@
 
 Dataset: TFDS `imdb_reviews` as conditional generation: the label
 (neg/pos) is the condition, the review's first 60 words the sequence;
-10,000-word vocabulary. Or your own TSV `text<TAB>label` with `--data`.
-Model: `SequenceGenerator`: the label's embedding sets the initial state of
-a 1-layer LSTM (512 units) and is fed at every step.
-Expected: text whose sentiment follows the condition; the test loss in
-metrics.json is the per-word cross-entropy given the label.
+4,000-word vocabulary. Or your own TSV `text<TAB>label` with `--data`.
+Model: `generator_lstm_1x256`: `SequenceGenerator`, the label's embedding
+sets the initial state of a 1-layer LSTM (256 units, 128-dimensional word
+embeddings, dropout 0.3) and is fed at every step.
+Training: at most 30 epochs, the epoch with the best validation loss kept,
+stopping after 3 without improvement.
+Measured (2026-12-02, 2 shared CPU cores): `rnnzoo train review_generator
+--data mr.tsv --tokens word` (MR sentences, seeded 90/5/5): epoch 29 of 30
+selected; 4.394 nats per word on the 533 test sentences given their label
+(perplexity 81), 26.2 % of next words right; 62 min of training on cores
+shared with two other trainings.
 Command: rnnzoo train review_generator; then
 rnnzoo generate runs/review_generator --condition pos
 """

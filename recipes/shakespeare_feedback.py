@@ -1,13 +1,18 @@
 """Shakespeare with output-to-hidden recurrence only (a Jordan network).
 
-Dataset: as `shakespeare_char`.
-Model: `OutputFeedbackRNN`: the hidden layer sees only the last 16
-characters the model output (teacher forcing: the true ones in training),
-so training runs in parallel over time with no sequential loop; sampling
-feeds its own characters back.
-Expected: a higher loss than `shakespeare_char`'s LSTM, since nothing but
-the last 16 outputs carries the past (Goodfellow et al. 10.2.1); faster
-epochs.
+Dataset: as `shakespeare_char`, windows of 100 characters.
+Model: `feedback_jordan_window16_2x512`: `OutputFeedbackRNN`, the hidden
+layers (2 of 512 units) see only the last 16 characters the model output
+(teacher forcing: the true ones in training), so training runs in parallel
+over time with no sequential loop; sampling feeds its own characters back.
+Training: at most 30 epochs, warm-up then cosine decay from 2e-3, the
+epoch with the best validation loss kept, stopping after 4 without
+improvement.
+Measured (2026-12-02, 2 shared CPU cores): `rnnzoo train
+shakespeare_feedback --manual-dir DIR`: epoch 14 of 18 selected
+(validation 1.608); test 1.754 nats per character, 49.6 % accuracy; 17 min
+of training. Higher than `shakespeare_char`'s LSTM, as expected: nothing
+but the last 16 outputs carries the past (Goodfellow et al. 10.2.1).
 Command: rnnzoo train shakespeare_feedback
 """
 

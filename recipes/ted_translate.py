@@ -1,10 +1,21 @@
 """Portuguese to English translation with attention and beam search.
 
 Dataset: TFDS `ted_hrlr_translate/pt_to_en` (TED talk sentences); words,
-8,000-word vocabularies, sentences cut to 40 words.
-Model: `Seq2Seq`, bidirectional GRU encoder, GRU decoder with Bahdanau
-attention, 2 layers of 256 units.
-Expected: BLEU on the test split (beam search, width 4) in metrics.json.
+8,000-word vocabularies, sentences cut to 40 words. Or your own TSV
+`source<TAB>target` with `--data` (`--tokens char` for characters).
+Model: `seq2seq_gru_bidirectional_bahdanau_1x256`: `Seq2Seq`, a
+bidirectional GRU encoder and a GRU decoder of 256 units with Bahdanau
+attention, dropout 0.2.
+Training: at most 40 epochs, the epoch with the best validation loss kept,
+stopping after 5 without improvement; beam search (width 4) on the test
+split, BLEU and chrF from sacrebleu.
+Measured (2026-12-02, 2 shared CPU cores): `rnnzoo train ted_translate
+--data fra10k.tsv --tokens char` (the first 10,000 pairs of fra-eng.tsv,
+seeded 90/5/5): epoch 21 of 26 selected; on the 500 test pairs 0.799
+per-character accuracy (teacher forced), BLEU 20.79, chrF 44.83, 7.6 %
+exact; 55 min of training. The keras-io lstm_seq2seq model (one LSTM of
+256 units each side, no attention, greedy) on the same split:
+`benchmarks/lstm_seq2seq_baseline.py`, README "Quality".
 Command: rnnzoo train ted_translate
 """
 

@@ -221,7 +221,13 @@ class RunFolder:
             raise RunFolderNotFoundError(
                 f"{self.path} is not an rnnzoo run folder: it holds no config.json."
             )
-        return read_json(path)
+        from rnnzoo.recipe import SETTINGS
+
+        config = read_json(path)
+        if "settings" in config:  # A setting newer than the run: its default.
+            config["settings"] = {**{k: s.default for k, s in SETTINGS.items()},
+                                  **config["settings"]}
+        return config
 
     def metrics(self):
         path = self.file("metrics.json")

@@ -12,6 +12,7 @@ import pytest
 
 from rnnzoo.recipe import find_recipe
 from rnnzoo.recipe import recipe_names
+from rnnzoo.run_folder import RunFolder
 from rnnzoo.run_folder import RunFolderError
 from rnnzoo.training import run
 
@@ -112,6 +113,7 @@ def test_a_setting_newer_than_the_run_at_its_default_changes_nothing(tmp_path, d
     # As a run made before the setting and the data fact existed.
     del config["settings"]["min_delta"], config["data"]["splits"]
     json.dump(config, open(path, "w"))
+    assert RunFolder(result.run_dir).config()["settings"]["min_delta"] == 0.0  # Its default.
     again = smoke("addition", tmp_path, data_dir)
     assert again.metrics["test"] == result.metrics["test"]
     assert json.load(open(path)) == full  # Written down now.
