@@ -129,10 +129,14 @@ def add_train_flags(parser, recipe=None):
     parser.add_argument("--export", nargs="?", const="", metavar="NAME",
                         help="export the trained model for TF Serving (default name: the recipe)")
     parser.add_argument("--base-dir", default="saved_models", help="folder of exports")
+    from rnnzoo.recipe import Sweep
+
+    if recipe is None or isinstance(recipe, Sweep):
+        parser.add_argument("--jobs", type=int, default=None, metavar="N",
+                            help="a sweep's runs trained at once (default: one per CPU)")
     if recipe is None:
         add_setting_flags(parser)
         return
-    from rnnzoo.recipe import Sweep
     from rnnzoo.recipe import resolve
 
     if isinstance(recipe, Sweep):
@@ -215,7 +219,10 @@ def command_train(args):
     if isinstance(recipe, Sweep):
         from rnnzoo.sweep import run_sweep
 
-        summary = run_sweep(recipe, settings, verbose=verbose)
+        jobs = getattr(args, "jobs", None)
+        if jobs is not None and jobs < 1:
+            raise UsageError(f"--jobs must be >= 1; received {jobs}.")
+        summary = run_sweep(recipe, settings, verbose=verbose, jobs=jobs)
         print(summary["table"])
         return 0
     from rnnzoo.training import run

@@ -71,6 +71,8 @@ SETTINGS = {
                         "(0: never stop early)", minimum=0),
     "min_delta": Setting(float, 0.0, "an epoch counts as an improvement for --patience when "
                          "--select-on improves by more than this", minimum=0.0),
+    "target": Setting(float, None, "stop once --select-on reaches this value (a solved run: "
+                      "at or below it for a loss, at or above it for an accuracy)"),
     "clipnorm": Setting(float, 1.0, "gradient-norm clipping", minimum=0.0, exclusive_minimum=True),
     "gradient_flow": Setting(int, None, "record gradient flow through time and gradient "
                              "norms every N epochs (0: off)", minimum=0),
@@ -221,8 +223,10 @@ class Sweep:
     `rnnzoo train NAME` runs each combination into `RUN_DIR/<recipe>-<cell>-
     T<length>/` (resuming finished and interrupted ones) and writes the
     table of their test metrics to `RUN_DIR/summary.json`. `lengths` is a
-    tuple for every recipe, or a dict of one per recipe. `--cells` and
-    `--lengths` override the grid; other settings apply to every run.
+    tuple for every recipe, or a dict of one per recipe. `settings` apply
+    to every run, `recipe_settings[recipe]` to that recipe's runs (a
+    `target`, say). `--cells` and `--lengths` override the grid; other
+    settings given on the command line apply to every run.
     """
 
     name: str
@@ -230,7 +234,13 @@ class Sweep:
     cells: tuple
     lengths: tuple | dict
     settings: dict = dataclasses.field(default_factory=dict)
+    recipe_settings: dict = dataclasses.field(default_factory=dict)
     description: str = ""
+
+    def __post_init__(self):
+        check_settings(self.settings, f"sweep {self.name!r}")
+        for recipe, settings in self.recipe_settings.items():
+            check_settings(settings, f"sweep {self.name!r} ({recipe})")
 
     def lengths_of(self, recipe):
         """The lengths T of `recipe` in the grid."""

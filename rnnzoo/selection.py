@@ -29,7 +29,9 @@ class Selection:
     """The best epoch so far on `on` (a validation metric), and the epochs
     since the metric last improved by more than `min_delta` (`wait`); with
     `patience > 0`, training stops once `wait` reaches it (as
-    `keras.callbacks.EarlyStopping` counts)."""
+    `keras.callbacks.EarlyStopping` counts). With a `target`, training
+    stops once the metric reaches it (at or below a loss's target, at or
+    above an accuracy's): the run is solved."""
 
     on: str = "val_loss"
     patience: int = 0
@@ -37,8 +39,10 @@ class Selection:
     epoch: int | None = None
     value: float | None = None
     reference: float | None = None
+    target: float | None = None
     wait: int = 0
     stopped_early: bool = False
+    reached_target: bool = False
 
     @property
     def mode(self):
@@ -56,12 +60,17 @@ class Selection:
             self.reference, self.wait = value, 0
         else:
             self.wait += 1
-        self.stopped_early = bool(self.patience) and self.wait >= self.patience
+        self.reached_target = self.target is not None and sign * (value - self.target) <= 0
+        self.stopped_early = self.reached_target or (
+            bool(self.patience) and self.wait >= self.patience)
         return better
 
     def report(self, epochs_done):
         """What `metrics.json` says of the selection."""
-        if self.stopped_early:
+        if self.reached_target:
+            reason = (f"best {self.on} ({self.mode}); stopped at epoch {epochs_done}, "
+                      f"which reached the target {self.target:g}")
+        elif self.stopped_early:
             reason = (f"best {self.on} ({self.mode}); stopped early after {self.wait} "
                       f"epochs without an improvement over {self.min_delta:g} "
                       f"(patience {self.patience})")
@@ -69,13 +78,15 @@ class Selection:
             reason = f"best {self.on} ({self.mode}) of {epochs_done} epochs"
         return {"on": self.on, "mode": self.mode, "epoch": self.epoch, "value": self.value,
                 "epochs_done": epochs_done, "stopped_early": self.stopped_early,
-                "patience": self.patience, "min_delta": self.min_delta, "reason": reason}
+                "patience": self.patience, "min_delta": self.min_delta,
+                "target": self.target, "reached_target": self.reached_target,
+                "reason": reason}
 
     def state(self):
         return dataclasses.asdict(self)
 
     @classmethod
-    def from_state(cls, state, on, patience, min_delta=0.0):
+    def from_state(cls, state, on, patience, min_delta=0.0, target=None):
         """The selection saved in a checkpoint, or a new one."""
-        settings = {"on": on, "patience": patience, "min_delta": min_delta}
+        settings = {"on": on, "patience": patience, "min_delta": min_delta, "target": target}
         return cls(**{**(state or {}), **settings})

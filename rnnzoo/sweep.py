@@ -1,11 +1,24 @@
-"""Sweeps: a grid of runs of other recipes (`long_range`)."""
+"""Sweeps: a grid of runs of other recipes (`long_range`), run in parallel.
 
+Each run of the grid is its own `rnnzoo train RECIPE --cell C --length T
+--run-dir ...` process, `jobs` at a time, the longest first; each resumes
+like any run, so a sweep stopped at any point (even by `kill -9`, which
+takes its runs down with it) continues where it was when run again.
+"""
+
+import ctypes
 import os
+import signal
+import subprocess
+import sys
+import time
 
+from rnnzoo.errors import UsageError
+from rnnzoo.recipe import SETTINGS
 from rnnzoo.recipe import check_value
 from rnnzoo.recipe import find_recipe
+from rnnzoo.run_folder import read_json_if_exists
 from rnnzoo.run_folder import write_json
-from rnnzoo.training import run
 
 
 def _grid(value, default, kind):
@@ -14,16 +27,13 @@ def _grid(value, default, kind):
     try:
         return tuple(kind(v.strip()) for v in value.split(","))
     except ValueError:
-        raise ValueError(f"Expected a comma-separated list; received {value!r}.") from None
+        raise UsageError(f"Expected a comma-separated list; received {value!r}.") from None
 
 
-def run_sweep(sweep, overrides=None, verbose=1):
-    """Runs every recipe x cell x length of a `Sweep`; returns the summary.
-
-    Each run goes to `RUN_DIR/<recipe>-<cell>-T<length>/` and resumes like
-    any run; `summary.json` gets every run's test metrics after each run.
-    """
-    overrides = dict(overrides or {})
+def sweep_plan(sweep, overrides):
+    """`(base folder, runs)`: every run of the grid in grid order, each a
+    dict of `recipe`, `cell`, `length`, `run_dir` and its command line."""
+    overrides = {k: v for k, v in overrides.items() if v is not None}
     cells = _grid(overrides.pop("cells", None), sweep.cells, str)
     given = overrides.pop("lengths", None)
     lengths = {name: _grid(given, sweep.lengths_of(name), int) for name in sweep.recipes}
@@ -33,23 +43,131 @@ def run_sweep(sweep, overrides=None, verbose=1):
         check_value("cell", cell)
     for length in {t for ts in lengths.values() for t in ts}:
         check_value("length", length)
+    for name in sweep.recipes:
+        find_recipe(name)
     base = overrides.pop("run_dir", None) or os.path.join(
         overrides.get("output_dir", "runs"), sweep.name
     )
-    rows = []
+    runs = []
     for name in sweep.recipes:
-        recipe = find_recipe(name)
+        flags = _flags({**sweep.settings, **sweep.recipe_settings.get(name, {}), **overrides})
         for cell in cells:
             for length in lengths[name]:
                 run_dir = os.path.join(base, f"{name}-{cell}-T{length}")
-                settings = {**sweep.settings, **overrides, "cell": cell,
-                            "length": length, "run_dir": run_dir}
-                result = run(recipe, settings, verbose=verbose)
-                rows.append({"recipe": name, "cell": cell, "length": length,
-                             **result.metrics["test"]})
-                summary = {"runs": rows, "table": summary_table(rows)}
-                os.makedirs(base, exist_ok=True)
-                write_json(os.path.join(base, "summary.json"), summary)
+                runs.append({
+                    "recipe": name, "cell": cell, "length": length, "run_dir": run_dir,
+                    "argv": ["train", name, "--cell", cell, "--length", str(length),
+                             "--run-dir", run_dir, "--quiet", *flags],
+                })
+    return base, runs
+
+
+def _flags(settings):
+    flags = []
+    for name, value in settings.items():
+        flag = "--" + name.replace("_", "-")
+        if SETTINGS[name].kind is bool:
+            flags += [flag] if value else []
+        else:
+            flags += [flag, str(value)]
+    return flags
+
+
+def _die_with_parent():
+    """Runs in the child before it starts: the kernel kills it when the
+    sweep process dies, however it dies (Linux; elsewhere a no-op)."""
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    except (AttributeError, OSError):
+        pass
+
+
+def _child_environment(jobs):
+    """Each run's share of the CPUs, unless the user chose already."""
+    environment = dict(os.environ)
+    threads = str(max(1, (os.cpu_count() or 1) // jobs))
+    environment.setdefault("TF_NUM_INTRAOP_THREADS", threads)
+    environment.setdefault("TF_NUM_INTEROP_THREADS", threads)
+    return environment
+
+
+def _row(run):
+    """The summary row of a finished run: its test metrics and how its
+    training ended (from its `metrics.json`)."""
+    metrics = read_json_if_exists(os.path.join(run["run_dir"], "metrics.json")) or {}
+    selection = metrics.get("selection", {})
+    return {
+        "recipe": run["recipe"], "cell": run["cell"], "length": run["length"],
+        **metrics.get("test", {}),
+        "epoch": selection.get("epoch"),
+        "epochs_done": selection.get("epochs_done"),
+        "solved": selection.get("reached_target", False),
+        "train_seconds": metrics.get("run", {}).get("train_seconds"),
+    }
+
+
+def run_sweep(sweep, overrides=None, verbose=1, jobs=None):
+    """Runs every recipe x cell x length of a `Sweep`; returns the summary.
+
+    Each run goes to `RUN_DIR/<recipe>-<cell>-T<length>/`, its log to
+    `RUN_DIR/logs/`; `summary.json` gets every finished run's test
+    metrics, in grid order, after each run. `jobs` runs train at once
+    (default: one per CPU), each with its share of the CPUs.
+    """
+    jobs = jobs or os.cpu_count() or 1
+    base, runs = sweep_plan(sweep, dict(overrides or {}))
+    logs = os.path.join(base, "logs")
+    os.makedirs(logs, exist_ok=True)
+    environment = _child_environment(jobs)
+    waiting = sorted(runs, key=lambda r: -r["length"])  # The longest first.
+    running, finished, failed = {}, {}, []
+    if verbose:
+        print(f"[rnnzoo] sweep {sweep.name}: {len(runs)} runs, {jobs} at a time, into {base} "
+              f"(each run's log in {logs})", flush=True)
+    try:
+        while waiting or running:
+            while waiting and len(running) < jobs:
+                run = waiting.pop(0)
+                name = os.path.basename(run["run_dir"])
+                log = open(os.path.join(logs, name + ".log"), "a")
+                process = subprocess.Popen(
+                    [sys.executable, "-m", "rnnzoo", *run["argv"]], stdout=log,
+                    stderr=subprocess.STDOUT, env=environment, preexec_fn=_die_with_parent)
+                running[process] = (run, log, time.time())
+            time.sleep(0.2)
+            for process in [p for p in running if p.poll() is not None]:
+                run, log, begun = running.pop(process)
+                log.close()
+                name = os.path.basename(run["run_dir"])
+                if process.returncode:
+                    failed.append(f"{name} (exit {process.returncode}; see {log.name})")
+                    if verbose:
+                        print(f"[rnnzoo] {name}: failed, exit {process.returncode}; "
+                              f"see {log.name}", flush=True)
+                    continue
+                finished[name] = _row(run)
+                write_summary(base, runs, finished)
+                if verbose:
+                    row = finished[name]
+                    how = "solved" if row["solved"] else "stopped"
+                    print(f"[rnnzoo] {len(finished)}/{len(runs)} {name}: test loss "
+                          f"{row.get('loss', float('nan')):.4g} ({how} after epoch "
+                          f"{row['epochs_done']}, {time.time() - begun:.0f} s)", flush=True)
+    finally:
+        for process in running:
+            process.kill()
+    if failed:
+        raise RuntimeError(f"{len(failed)} run(s) of the sweep failed: " + "; ".join(failed))
+    return write_summary(base, runs, finished)
+
+
+def write_summary(base, runs, finished):
+    """Writes `summary.json`: the finished runs in grid order and their
+    table; returns it."""
+    rows = [finished[n] for n in (os.path.basename(r["run_dir"]) for r in runs)
+            if n in finished]
+    summary = {"runs": rows, "table": summary_table(rows)}
+    write_json(os.path.join(base, "summary.json"), summary)
     return summary
 
 

@@ -184,6 +184,9 @@ def run(recipe, overrides=None, verbose=1, callbacks=(), command=None):
     keras.config.set_dtype_policy(
         distribute.precision_policy(settings["mixed_precision"], strategy)
     )
+    # Again: preparing a dataset in this process draws random numbers, and
+    # the model's initial weights must not depend on whether it did.
+    keras.utils.set_random_seed(settings["seed"])
     try:
         with strategy.scope():  # Before the run folder: a mistake leaves none.
             model = build_model(model_class, model_kwargs, settings)
@@ -235,7 +238,7 @@ def _train(recipe, settings, strategy, task_data, model, folder, chief_folder, v
     available = ["val_loss"] + [f"val_{m.name}" for m in model.default_metrics()]
     selection = Selection.from_state(
         state.get("selection"), check_select_on(settings["select_on"], available),
-        settings["patience"], settings["min_delta"],
+        settings["patience"], settings["min_delta"], settings["target"],
     )
     plateau = schedules.plateau_callback(settings)
     if plateau:
@@ -280,7 +283,9 @@ def _train(recipe, settings, strategy, task_data, model, folder, chief_folder, v
                 break
     if checkpoint.stopped_on_nan:
         raise_on_nan(checkpoint.stopped_on_nan, chief_folder)
-    if selection.stopped_early:
+    if selection.reached_target:
+        phase(verbose, f"solved: {selection.on} reached the target {selection.target:g}")
+    elif selection.stopped_early:
         phase(verbose, f"stopped early: {selection.on} did not improve for {selection.wait} epochs")
     final = folder.state()
     folder.load_selected(model, final)

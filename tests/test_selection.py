@@ -75,6 +75,27 @@ def test_early_stopping_stops_after_patience_epochs(tmp_path):
     assert "stopped early" in selection["reason"]
 
 
+def test_a_run_stops_once_it_reaches_its_target(tmp_path):
+    result = smoke(tmp_path, Sabotage(start=99), epochs=20, target=1e9)
+    selection = result.metrics["selection"]
+    assert selection["reached_target"] and selection["stopped_early"]
+    assert selection["epochs_done"] == selection["epoch"] == 1
+    assert "reached the target 1e+09" in selection["reason"]
+
+
+def test_a_target_is_reached_at_or_beyond_it_in_the_metrics_direction():
+    loss = Selection(on="val_loss", target=0.1)
+    loss.update(1, {"val_loss": 0.2})
+    assert not loss.reached_target and not loss.stopped_early
+    loss.update(2, {"val_loss": 0.1})
+    assert loss.reached_target and loss.stopped_early
+    accuracy = Selection(on="val_accuracy", target=0.9)
+    accuracy.update(1, {"val_accuracy": 0.5})
+    assert not accuracy.reached_target
+    accuracy.update(2, {"val_accuracy": 0.95})
+    assert accuracy.reached_target
+
+
 def test_select_on_accuracy_takes_the_largest():
     selection = Selection(on="val_accuracy")
     for epoch, value in enumerate([0.5, 0.7, 0.6], 1):

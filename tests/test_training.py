@@ -45,22 +45,6 @@ def test_every_recipe_runs_in_smoke_mode(name, tmp_path, data_dir):
         assert key in metrics["test"]
 
 
-def test_long_range_sweep_tabulates_every_run(tmp_path, data_dir):
-    from rnnzoo.sweep import run_sweep
-
-    summary = run_sweep(
-        find_recipe("long_range"),
-        {"smoke": True, "output_dir": str(tmp_path), "data_dir": data_dir,
-         "cells": "elman,gru", "lengths": "10"},
-        verbose=0,
-    )
-    assert [(r["recipe"], r["cell"]) for r in summary["runs"]] == [
-        ("adding_problem", "elman"), ("adding_problem", "gru"),
-        ("copy_memory", "elman"), ("copy_memory", "gru"),
-    ]
-    assert "| adding_problem | gru |" in summary["table"]
-
-
 def write(path, text):
     path.write_text(text, encoding="utf-8")
     return str(path)

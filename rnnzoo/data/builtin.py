@@ -13,7 +13,10 @@
   targets are the blank (10) except the last n steps, which hold the string.
 """
 
+import contextlib
+import fcntl
 import math
+import os
 
 import keras
 import tensorflow as tf
@@ -60,13 +63,31 @@ def builder_for(name, *, data_dir=None, smoke=False, **config):
     )
 
 
+@contextlib.contextmanager
+def preparing(builder):
+    """Holds an exclusive lock on the preparation of `builder`'s dataset:
+    processes that need it at once wait for the first one to write it."""
+    root = os.fspath(builder.data_dir_root)
+    os.makedirs(root, exist_ok=True)
+    name = f".{builder.name}-{builder.builder_config.name}.lock"
+    with open(os.path.join(root, name), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def load_builtin(name, *, batch_size=32, max_length=None, data_dir=None,
                  seed=0, smoke=False, **config):
     """Generates (once) and loads a built-in dataset as a `TaskData`."""
     builder = builder_for(name, data_dir=data_dir, smoke=smoke, **config)
-    builder.download_and_prepare(
-        download_config=tfds.download.DownloadConfig(try_download_gcs=False)
-    )
+    if not builder.is_prepared():
+        with preparing(builder):  # Runs in parallel (a sweep) generate it once.
+            builder = builder_for(name, data_dir=data_dir, smoke=smoke, **config)
+            builder.download_and_prepare(
+                download_config=tfds.download.DownloadConfig(try_download_gcs=False)
+            )
     records = {s: builder.as_dataset(split=s) for s in ("train", "validation", "test")}
     info = {
         "name": name,

@@ -1,0 +1,86 @@
+"""The long-range sweep: parallel runs, one summary, resumable after kill -9."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from rnnzoo.recipe import find_recipe
+from rnnzoo.sweep import sweep_plan
+
+
+def sweep(out, data_dir, jobs):
+    return [sys.executable, "-m", "rnnzoo", "train", "long_range", "--smoke",
+            "--cells", "elman", "--output-dir", str(out), "--data-dir", data_dir,
+            "--jobs", str(jobs)]
+
+
+def summary(out):
+    with open(os.path.join(out, "long_range", "summary.json")) as f:
+        return json.load(f)
+
+
+def processes_writing(out):
+    """PIDs of processes whose command line names `out`."""
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                if str(out).encode() in f.read():
+                    found.append(int(pid))
+        except OSError:
+            pass
+    return found
+
+
+def test_the_plan_runs_every_cell_and_length_with_the_recipes_targets():
+    base, runs = sweep_plan(find_recipe("long_range"), {"cells": "lstm,gru",
+                                                        "lengths": "100,200", "seed": 3})
+    assert base == os.path.join("runs", "long_range")
+    assert [(r["recipe"], r["cell"], r["length"]) for r in runs] == [
+        (recipe, cell, t) for recipe in ("adding_problem", "copy_memory")
+        for cell in ("lstm", "gru") for t in (100, 200)]
+    argv = runs[0]["argv"]
+    assert argv[:6] == ["train", "adding_problem", "--cell", "lstm", "--length", "100"]
+    assert argv[argv.index("--seed") + 1] == "3"
+    assert "--target" in argv
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and prctl")
+def test_two_jobs_give_the_summary_of_one_and_a_killed_sweep_resumes(tmp_path):
+    data_dir = str(tmp_path / "tfds")
+    one, two = tmp_path / "one", tmp_path / "two"
+    subprocess.run(sweep(one, data_dir, 1), check=True, capture_output=True, timeout=300)
+
+    parent = subprocess.Popen(sweep(two, data_dir, 2), stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+    logs = two / "long_range" / "logs"
+    deadline = time.time() + 120
+    while time.time() < deadline:  # Kill once a run is training.
+        texts = [p.read_text() for p in logs.glob("*.log")] if logs.exists() else []
+        if any("training into" in t for t in texts):
+            break
+        time.sleep(0.1)
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.time() + 10
+    while processes_writing(two) and time.time() < deadline:
+        time.sleep(0.1)
+    assert not processes_writing(two)  # The runs died with the sweep.
+    unfinished = [name for name in os.listdir(two / "long_range") if name != "logs"
+                  and not os.path.exists(two / "long_range" / name / "metrics.json")]
+    assert unfinished
+
+    done = subprocess.run(sweep(two, data_dir, 2), capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    rows_one, rows_two = summary(one)["runs"], summary(two)["runs"]
+    assert [(r["recipe"], r["cell"], r["length"]) for r in rows_two] == [
+        ("adding_problem", "elman", 10), ("copy_memory", "elman", 10)]
+    for a, b in zip(rows_one, rows_two):
+        assert b["loss"] == pytest.approx(a["loss"], rel=1e-5)
+    assert "| adding_problem | elman |" in summary(two)["table"]
