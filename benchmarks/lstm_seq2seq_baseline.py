@@ -7,7 +7,7 @@ Data: a TSV file `English<TAB>French` (e.g. the first 10,000 lines of
 `rnnzoo train ted_translate --data FILE --tokens char` does:
 `shuffled_split(read_tsv(FILE), seed)` (90/5/5, seed 0: the default), with
 the recipe's `max_input_tokens` (40) and `max_new_tokens` (50) from
-`rnnzoo.recipe.resolve`. Like rnnzoo, characters are Unicode code points,
+`rnnzoo.train.recipe.resolve`. Like rnnzoo, characters are Unicode code points,
 nothing is standardized (`read_tsv` strips only the target's ends), a source
 is cut to `max_input_tokens` characters and a target to
 `max_input_tokens - 1` before the start/end characters are added.
@@ -36,7 +36,7 @@ Test metrics, comparable with rnnzoo's:
   position including the end character (padding left out); a target
   character unknown to training counts as an error and is left out of the
   cross-entropy (`unknown_target_positions` counts them);
-- `bleu`, `chrf`: `rnnzoo.evaluation.translation_scores` of greedy
+- `bleu`, `chrf`: `rnnzoo.train.evaluation.translation_scores` of greedy
   translations of every test source (decoded together, one character at a
   time until `"\\n"` or `max_new_tokens` characters, the end one included);
   the references are rnnzoo's: the cut target without characters unknown
@@ -70,8 +70,8 @@ import tensorflow as tf  # noqa: E402
 
 from timing import load, machine  # noqa: E402
 from rnnzoo.data.user_files import read_tsv, shuffled_split  # noqa: E402
-from rnnzoo.evaluation import translation_scores  # noqa: E402
-from rnnzoo.recipe import find_recipe, resolve  # noqa: E402
+from rnnzoo.train.evaluation import translation_scores  # noqa: E402
+from rnnzoo.train.recipe import find_recipe, resolve  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                        "results", "quality", "lstm_seq2seq_baseline.json")

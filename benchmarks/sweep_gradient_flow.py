@@ -19,10 +19,10 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 
-from rnnzoo.diagnostics import GradientFlow  # noqa: E402
-from rnnzoo.recipe import find_recipe  # noqa: E402
-from rnnzoo.run_data import load_data  # noqa: E402
-from rnnzoo.run_folder import RunFolder  # noqa: E402
+from rnnzoo.train.callbacks import GradientFlow  # noqa: E402
+from rnnzoo.train.recipe import find_recipe  # noqa: E402
+from rnnzoo.train.run_data import load_data  # noqa: E402
+from rnnzoo.train.run_folder import RunFolder  # noqa: E402
 
 
 def measure(run_dir, batch_size):

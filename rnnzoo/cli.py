@@ -84,7 +84,7 @@ def log_error(args, text):
     and it exists; returns the log's path, or `None`."""
     folder = args.run_folder(args) if getattr(args, "run_folder", None) else None
     if folder and os.path.isdir(folder):
-        from rnnzoo.run_folder import RunFolder
+        from rnnzoo.train.run_folder import RunFolder
 
         return RunFolder(folder).log_error(text)
     return None
@@ -100,8 +100,8 @@ def run_dir_of(args):
 def add_setting_flags(parser, values=None, owner="default"):
     """The flags of every setting; their help ends with `values[name]` (the
     defaults, or a recipe's values)."""
-    from rnnzoo.recipe import RENAMED
-    from rnnzoo.recipe import SETTINGS
+    from rnnzoo.train.recipe import RENAMED
+    from rnnzoo.train.recipe import SETTINGS
 
     if values is None:
         values = {name: setting.default for name, setting in SETTINGS.items()}
@@ -129,7 +129,7 @@ def add_train_flags(parser, recipe=None):
     parser.add_argument("--export", nargs="?", const="", metavar="NAME",
                         help="export the trained model for TF Serving (default name: the recipe)")
     parser.add_argument("--base-dir", default="saved_models", help="folder of exports")
-    from rnnzoo.recipe import Sweep
+    from rnnzoo.train.recipe import Sweep
 
     if recipe is None or isinstance(recipe, Sweep):
         parser.add_argument("--jobs", type=int, default=None, metavar="N",
@@ -137,7 +137,7 @@ def add_train_flags(parser, recipe=None):
     if recipe is None:
         add_setting_flags(parser)
         return
-    from rnnzoo.recipe import resolve
+    from rnnzoo.train.recipe import resolve
 
     if isinstance(recipe, Sweep):
         parser.description = (
@@ -155,10 +155,10 @@ def add_train_flags(parser, recipe=None):
 def recipe_in(argv):
     """The recipe `rnnzoo train RECIPE ...` names in `argv`, or `None`; only
     for the help of `train`."""
-    from rnnzoo.recipe import RENAMED
-    from rnnzoo.recipe import SETTINGS
-    from rnnzoo.recipe import find_recipe
-    from rnnzoo.recipe import recipe_names
+    from rnnzoo.train.recipe import RENAMED
+    from rnnzoo.train.recipe import SETTINGS
+    from rnnzoo.train.recipe import find_recipe
+    from rnnzoo.train.recipe import recipe_names
 
     takes_value = {"--base-dir"} | {"--" + n.replace("_", "-") for n in RENAMED} | {
         "--" + n.replace("_", "-") for n, s in SETTINGS.items() if s.kind is not bool}
@@ -182,9 +182,9 @@ def recipe_in(argv):
 
 
 def settings_from(args):
-    from rnnzoo.recipe import RENAMED
-    from rnnzoo.recipe import SETTINGS
-    from rnnzoo.recipe import check_settings
+    from rnnzoo.train.recipe import RENAMED
+    from rnnzoo.train.recipe import SETTINGS
+    from rnnzoo.train.recipe import check_settings
 
     for old, new in RENAMED.items():
         if getattr(args, old, None) is not None:
@@ -194,14 +194,14 @@ def settings_from(args):
 
 
 def recipe_of(args):
-    from rnnzoo.recipe import find_recipe
+    from rnnzoo.train.recipe import find_recipe
 
     return getattr(args, "recipe_object", None) or find_recipe(args.recipe)
 
 
 def train_run_dir(args):
     """The run folder `rnnzoo train` writes: OUTPUT_DIR/RECIPE or --run-dir."""
-    from rnnzoo.recipe import resolve
+    from rnnzoo.train.recipe import resolve
 
     recipe = recipe_of(args)
     settings = resolve(recipe, settings_from(args))
@@ -211,13 +211,13 @@ def train_run_dir(args):
 def command_train(args):
     import shlex
 
-    from rnnzoo.recipe import Sweep
+    from rnnzoo.train.recipe import Sweep
 
     recipe, settings = recipe_of(args), settings_from(args)  # Checked before TensorFlow loads.
     quiet_tensorflow(args.debug)
     verbose = 2 if args.quiet else 1
     if isinstance(recipe, Sweep):
-        from rnnzoo.sweep import run_sweep
+        from rnnzoo.train.sweep import run_sweep
 
         jobs = getattr(args, "jobs", None)
         if jobs is not None and jobs < 1:
@@ -225,7 +225,7 @@ def command_train(args):
         summary = run_sweep(recipe, settings, verbose=verbose, jobs=jobs)
         print(summary["table"])
         return 0
-    from rnnzoo.training import run
+    from rnnzoo.train.engine import run
 
     command = shlex.join(["rnnzoo", *args.argv])
     result = run(recipe, settings, verbose=verbose, command=command)
@@ -251,8 +251,8 @@ def print_test_metrics(run_dir, test):
 
 def command_list(args):
     if args.what == "recipes":
-        from rnnzoo.recipe import find_recipe
-        from rnnzoo.recipe import recipe_names
+        from rnnzoo.train.recipe import find_recipe
+        from rnnzoo.train.recipe import recipe_names
 
         lines = [f"{n:24s} {find_recipe(n).description}" for n in recipe_names()]
     elif args.what == "models":
@@ -272,14 +272,14 @@ def command_list(args):
 
 
 def command_evaluate(args):
-    from rnnzoo.commands import evaluate_run
+    from rnnzoo.train.commands import evaluate_run
 
     print_test_metrics(args.run_dir, evaluate_run(args.run_dir))
     return 0
 
 
 def command_generate(args):
-    from rnnzoo.commands import generate_text
+    from rnnzoo.train.commands import generate_text
 
     for text in generate_text(
         args.run_dir,
@@ -533,7 +533,7 @@ def main(argv=None):
 
 
 def train_main(recipe, argv=None):
-    """Entry point of `python recipes/NAME.py [--flags]`."""
+    """Entry point of `python -m rnnzoo.recipes.NAME [--flags]`."""
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = Parser(prog=os.path.basename(sys.argv[0]), allow_abbrev=False)
     parser.add_argument("--debug", action="store_true",

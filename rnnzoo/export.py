@@ -18,7 +18,7 @@ import sys
 import keras
 
 from rnnzoo import __version__
-from rnnzoo.failpoints import failpoint
+from rnnzoo.train.failpoints import failpoint
 from rnnzoo.zoo import folder_size
 from rnnzoo.errors import UsageError
 
@@ -219,7 +219,7 @@ def export_run(run_dir, name=None, base_dir="saved_models", version=None, overwr
     """Exports the trained model of a run folder, with its vocabularies,
     labels, what its data did to inputs, and its card (`assets/rnnzoo.json`:
     recipe, settings, data, selection and held-out metrics)."""
-    from rnnzoo.run_folder import RunFolder
+    from rnnzoo.train.run_folder import RunFolder
 
     folder = RunFolder(run_dir)
     config, metrics = folder.config(), folder.metrics()

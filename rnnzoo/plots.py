@@ -146,7 +146,7 @@ def plot_gradient_flow(record, path, title="Gradient flow through time"):
     """Heat maps of `||dL/dh_t||` over time step and epoch (log colour
     scale), one per recurrent layer, and the last measurement's profile of
     every layer as lines. `record` is a `gradient_flow.json` dict (see
-    `rnnzoo.diagnostics.GradientFlow`). Returns `path`."""
+    `rnnzoo.train.callbacks.GradientFlow`). Returns `path`."""
     layers, epochs = record["layers"], record["epochs"]
     figure = _figure(12, 2.4 * len(layers) + 3.4)
     import matplotlib
@@ -250,7 +250,7 @@ def plot_attention(examples, path, title="Attention"):
 
 
 def _read(path):
-    from rnnzoo.run_folder import read_json_if_exists
+    from rnnzoo.train.run_folder import read_json_if_exists
 
     return read_json_if_exists(path)
 
@@ -287,11 +287,11 @@ def sweep_gradient_flows(sweep_dir, summary):
 def attention_examples(run_dir, count=4):
     """Attention maps of the first `count` test examples of a `Seq2Seq`
     run with attention, decoded greedily: a list for `plot_attention`."""
-    from rnnzoo.evaluation import detokenize
-    from rnnzoo.evaluation import vocabulary
-    from rnnzoo.recipe import find_recipe
-    from rnnzoo.run_data import load_data
-    from rnnzoo.run_folder import RunFolder
+    from rnnzoo.train.evaluation import detokenize
+    from rnnzoo.train.evaluation import vocabulary
+    from rnnzoo.train.recipe import find_recipe
+    from rnnzoo.train.run_data import load_data
+    from rnnzoo.train.run_folder import RunFolder
 
     folder = RunFolder(run_dir)
     model, run_config = folder.load_model(), folder.config()

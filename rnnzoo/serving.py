@@ -16,7 +16,7 @@ import tensorflow as tf
 from rnnzoo.data.vectorize import SPECIAL_TOKENS
 from rnnzoo.data.vectorize import token_separator
 from rnnzoo.data.vectorize import vocabulary
-from rnnzoo.recipe import SETTINGS
+from rnnzoo.train.recipe import SETTINGS
 
 #: The longest input a served model reads, in tokens, unless the run set
 #: `max_input_tokens`.

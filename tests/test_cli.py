@@ -85,7 +85,7 @@ def test_train_help_shows_the_recipe_values():
     assert "--smoke sets epochs=1, batch_size=16, units=16" in text
     imdb = " ".join(rnnzoo("train", "imdb_sentiment", "--help").stdout.split())
     assert "(recipe imdb_sentiment: imdb_reviews)" in imdb and "addition: 30" not in imdb
-    script = subprocess.run([sys.executable, "recipes/addition.py", "--help"],
+    script = subprocess.run([sys.executable, "-m", "rnnzoo.recipes.addition", "--help"],
                             capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert "(recipe addition: 30)" in " ".join(script.stdout.split())
     generic = " ".join(rnnzoo("train", "--help").stdout.split())
@@ -158,12 +158,12 @@ def test_data_check_errors_take_the_one_path(tmp_path, capsys, in_process):
 
 def test_internal_error_exits_1_logs_the_traceback_and_asks_for_a_report(
         tmp_path, capsys, monkeypatch, in_process):
-    import rnnzoo.commands
+    import rnnzoo.train.commands
 
     def broken(run_dir):
         raise TypeError("unsupported operand")
 
-    monkeypatch.setattr(rnnzoo.commands, "evaluate_run", broken)
+    monkeypatch.setattr(rnnzoo.train.commands, "evaluate_run", broken)
     status, _, err = run_main(capsys, "evaluate", str(tmp_path))
     assert status == 1
     lines = err.strip().splitlines()
@@ -194,12 +194,12 @@ def test_internal_error_exits_1_logs_the_traceback_and_asks_for_a_report(
 ])
 def test_interrupts_nan_and_internal_value_errors(error, status, message, tmp_path, capsys,
                                                   monkeypatch, in_process):
-    import rnnzoo.commands
+    import rnnzoo.train.commands
 
     def broken(run_dir):
         raise error
 
-    monkeypatch.setattr(rnnzoo.commands, "evaluate_run", broken)
+    monkeypatch.setattr(rnnzoo.train.commands, "evaluate_run", broken)
     code, _, err = run_main(capsys, "evaluate", str(tmp_path))
     assert code == status
     assert (err.strip().splitlines() or [""])[0] == message

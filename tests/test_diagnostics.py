@@ -9,9 +9,9 @@ import pytest
 
 from rnnzoo import layers
 from rnnzoo import models
-from rnnzoo.diagnostics import GradientFlow
-from rnnzoo.diagnostics import GradientNorms
-from rnnzoo.diagnostics import diagnostics_callbacks
+from rnnzoo.train.callbacks import GradientFlow
+from rnnzoo.train.callbacks import GradientNorms
+from rnnzoo.train.callbacks import diagnostics_callbacks
 from rnnzoo.diagnostics import gradient_flow
 from rnnzoo.diagnostics import gradient_flow_by_layer
 from rnnzoo.diagnostics import recurrent_layers
@@ -316,7 +316,7 @@ cpu = tf.config.list_physical_devices("CPU")[0]
 tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
 import keras, numpy as np
 from rnnzoo import models
-from rnnzoo.diagnostics import diagnostics_callbacks
+from rnnzoo.train.callbacks import diagnostics_callbacks
 keras.config.set_dtype_policy("mixed_float16")
 with tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"]).scope():
     model = models.SequenceTagger(cell="gru", units=4, num_tags=3, vocabulary_size=10)

@@ -24,8 +24,8 @@ tf.config.set_logical_device_configuration(
 """
 
 LOSSES = TWO_CPUS + """
-from rnnzoo.recipe import find_recipe
-from rnnzoo.training import run
+from rnnzoo.train.recipe import find_recipe
+from rnnzoo.train.engine import run
 settings = json.loads(sys.argv[1])
 result = run(find_recipe(settings.pop("recipe")), settings, verbose=0)
 print(json.dumps(result.metrics["history"]["loss"]))
@@ -83,7 +83,7 @@ def test_sequence_loss_is_the_mean_over_the_global_batchs_tokens():
 
 SHARDS = TWO_CPUS + """
 import numpy as np
-from rnnzoo import distribute
+from rnnzoo.train import distribute
 strategy = tf.distribute.MirroredStrategy(["/cpu:0", "/cpu:1"])
 dataset = distribute.shard(tf.data.Dataset.range(40).batch(8))
 seen = []
@@ -128,8 +128,8 @@ def test_multi_worker_trains_and_only_the_chief_writes(tmp_path):
 
 
 def test_mixed_precision_converges_like_float32(tmp_path):
-    from rnnzoo.recipe import find_recipe
-    from rnnzoo.training import run
+    from rnnzoo.train.recipe import find_recipe
+    from rnnzoo.train.engine import run
 
     final = {}
     for mixed in (False, True):

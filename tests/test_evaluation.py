@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from rnnzoo import evaluation
+from rnnzoo.train import evaluation
 
 
 def test_translation_scores_are_sacrebleus():

@@ -12,14 +12,14 @@ import pytest
 
 from rnnzoo import models
 from rnnzoo import serving
-from rnnzoo.commands import generate_text
+from rnnzoo.train.commands import generate_text
 from rnnzoo.export import ExportError
 from rnnzoo.export import export_run
 from rnnzoo.export import export_saved_model
 from rnnzoo.export import serving_config
-from rnnzoo.recipe import find_recipe
-from rnnzoo.run_folder import RunFolder
-from rnnzoo.training import run
+from rnnzoo.train.recipe import find_recipe
+from rnnzoo.train.run_folder import RunFolder
+from rnnzoo.train.engine import run
 
 pytestmark = pytest.mark.skipif(
     keras.backend.backend() != "tensorflow", reason="export is TensorFlow"

@@ -12,8 +12,8 @@ import pytest
 
 from rnnzoo import plots
 from rnnzoo.cli import add_plot_command
-from rnnzoo.recipe import SETTINGS
-from rnnzoo.recipe import find_recipe
+from rnnzoo.train.recipe import SETTINGS
+from rnnzoo.train.recipe import find_recipe
 
 needs_matplotlib = pytest.mark.skipif(
     importlib.util.find_spec("matplotlib") is None, reason='needs pip install "rnnzoo[plots]"')
@@ -146,7 +146,7 @@ def test_missing_matplotlib_names_the_extra(tmp_path, monkeypatch):
 def attention_run(tmp_path_factory):
     """A smoke run of `addition` with a Bahdanau-attention Seq2Seq, with
     gradient flow recorded (through the engine once it has the setting)."""
-    from rnnzoo.training import run
+    from rnnzoo.train.engine import run
 
     settings = {"smoke": True, "output_dir": str(tmp_path_factory.mktemp("runs")),
                 "data_dir": str(tmp_path_factory.mktemp("tfds")),
@@ -156,7 +156,7 @@ def attention_run(tmp_path_factory):
         settings["gradient_flow"] = 1
     result = run(find_recipe("addition"), settings, verbose=0)
     if not wired:
-        from rnnzoo.diagnostics import GradientFlow
+        from rnnzoo.train.callbacks import GradientFlow
 
         inputs = {"source_ids": np.array([[4, 5, 6, 7]] * 2),
                   "target_ids": np.array([[2, 5, 6]] * 2)}

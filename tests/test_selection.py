@@ -10,11 +10,11 @@ import pytest
 
 from rnnzoo import data as rz_data
 from rnnzoo import layers
-from rnnzoo import schedules
-from rnnzoo.recipe import find_recipe
-from rnnzoo.run_folder import RunFolder
-from rnnzoo.selection import Selection
-from rnnzoo.training import run
+from rnnzoo.train import schedules
+from rnnzoo.train.recipe import find_recipe
+from rnnzoo.train.run_folder import RunFolder
+from rnnzoo.train.selection import Selection
+from rnnzoo.train.engine import run
 
 
 class Sabotage(keras.callbacks.Callback):

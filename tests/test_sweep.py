@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from rnnzoo.recipe import find_recipe
-from rnnzoo.sweep import sweep_plan
+from rnnzoo.train.recipe import find_recipe
+from rnnzoo.train.sweep import sweep_plan
 
 
 def sweep(out, data_dir, jobs):

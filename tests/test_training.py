@@ -10,11 +10,11 @@ import time
 import numpy as np
 import pytest
 
-from rnnzoo.recipe import find_recipe
-from rnnzoo.recipe import recipe_names
-from rnnzoo.run_folder import RunFolder
-from rnnzoo.run_folder import RunFolderError
-from rnnzoo.training import run
+from rnnzoo.train.recipe import find_recipe
+from rnnzoo.train.recipe import recipe_names
+from rnnzoo.train.run_folder import RunFolder
+from rnnzoo.train.run_folder import RunFolderError
+from rnnzoo.train.engine import run
 
 SINGLE_RECIPES = [n for n in recipe_names() if n != "long_range"]
 

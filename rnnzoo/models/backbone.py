@@ -11,7 +11,7 @@ from rnnzoo.layers import GRU
 from rnnzoo.layers import LSTM
 from rnnzoo.layers import Elman
 from rnnzoo.layers import Jordan
-from rnnzoo.distribute import replica_token_share
+from rnnzoo.train.distribute import replica_token_share
 from rnnzoo.layers.recurrent import check_chrono_steps
 from rnnzoo.models.token_metrics import TokenAccuracy
 from rnnzoo.models.token_metrics import TokenMean

@@ -12,8 +12,8 @@ import keras
 import numpy as np
 import pytest
 
-from rnnzoo.recipe import find_recipe
-from rnnzoo.training import run
+from rnnzoo.train.recipe import find_recipe
+from rnnzoo.train.engine import run
 
 ARGS = ["train", "shakespeare_char", "--smoke", "--epochs", "4", "--units", "8", "--quiet"]
 

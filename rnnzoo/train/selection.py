@@ -15,7 +15,7 @@ def mode_of(metric):
 def check_select_on(metric, available):
     """Returns `metric` if it is one of the validation metrics `available`."""
     if metric not in available:
-        from rnnzoo.recipe import suggest
+        from rnnzoo.train.recipe import suggest
 
         raise UsageError(
             f"Setting `select_on` must name a validation metric of this run: "

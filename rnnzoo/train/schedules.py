@@ -11,7 +11,7 @@
 
 import keras
 
-from rnnzoo.selection import mode_of
+from rnnzoo.train.selection import mode_of
 
 
 def learning_rate(settings, steps_per_epoch):

@@ -17,7 +17,7 @@ Command: rnnzoo train review_generator; then
 rnnzoo generate runs/review_generator --condition pos
 """
 
-from rnnzoo.recipe import Recipe
+from rnnzoo.train.recipe import Recipe
 
 RECIPE = Recipe(
     name="review_generator",

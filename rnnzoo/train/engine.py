@@ -18,20 +18,20 @@ import warnings
 import keras
 
 from rnnzoo import __version__
-from rnnzoo import distribute
-from rnnzoo import schedules
-from rnnzoo.diagnostics import diagnostics_callbacks
+from rnnzoo.train import distribute
+from rnnzoo.train import schedules
+from rnnzoo.train.callbacks import diagnostics_callbacks
 from rnnzoo.errors import UsageError
-from rnnzoo.evaluation import held_out_metrics
-from rnnzoo.failpoints import failpoint
-from rnnzoo.recipe import resolve
+from rnnzoo.train.evaluation import held_out_metrics
+from rnnzoo.train.failpoints import failpoint
+from rnnzoo.train.recipe import resolve
 from rnnzoo.registry import model_preset
-from rnnzoo.run_data import data_facts
-from rnnzoo.run_data import load_data
-from rnnzoo.run_folder import EpochCheckpoint
-from rnnzoo.run_folder import RunFolder
-from rnnzoo.selection import Selection
-from rnnzoo.selection import check_select_on
+from rnnzoo.train.run_data import data_facts
+from rnnzoo.train.run_data import load_data
+from rnnzoo.train.run_folder import EpochCheckpoint
+from rnnzoo.train.run_folder import RunFolder
+from rnnzoo.train.selection import Selection
+from rnnzoo.train.selection import check_select_on
 
 MODEL_SETTINGS = ("cell", "units", "num_layers", "dropout")
 GATED_CELLS = ("lstm", "gru")

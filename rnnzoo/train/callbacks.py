@@ -14,8 +14,8 @@ from rnnzoo.diagnostics.gradient_flow import FLOW_FILE
 from rnnzoo.diagnostics.gradient_flow import _MISSING
 from rnnzoo.diagnostics.gradient_flow import _stack
 from rnnzoo.diagnostics.gradient_flow import gradient_flow_by_layer
-from rnnzoo.run_folder import read_json
-from rnnzoo.run_folder import write_json
+from rnnzoo.train.run_folder import read_json
+from rnnzoo.train.run_folder import write_json
 
 
 def clipping_threshold(optimizer):

@@ -19,7 +19,7 @@ character.
 Command: rnnzoo train addition
 """
 
-from rnnzoo.recipe import Recipe
+from rnnzoo.train.recipe import Recipe
 
 RECIPE = Recipe(
     name="addition",

@@ -19,7 +19,7 @@ exact; 55 min of training. The keras-io lstm_seq2seq model (one LSTM of
 Command: rnnzoo train ted_translate
 """
 
-from rnnzoo.recipe import Recipe
+from rnnzoo.train.recipe import Recipe
 
 RECIPE = Recipe(
     name="ted_translate",

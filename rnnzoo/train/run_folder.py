@@ -83,7 +83,7 @@ def _newer_than_the_run(key, old, new):
     """Whether a difference is only a record newer than the run: a setting at
     its default, or a data fact the run's version did not write down (it
     changes nothing the run did)."""
-    from rnnzoo.recipe import SETTINGS
+    from rnnzoo.train.recipe import SETTINGS
 
     if old is not None:
         return False
@@ -221,7 +221,7 @@ class RunFolder:
             raise RunFolderNotFoundError(
                 f"{self.path} is not an rnnzoo run folder: it holds no config.json."
             )
-        from rnnzoo.recipe import SETTINGS
+        from rnnzoo.train.recipe import SETTINGS
 
         config = read_json(path)
         if "settings" in config:  # A setting newer than the run: its default.

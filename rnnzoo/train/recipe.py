@@ -111,7 +111,7 @@ RENAMED = {
 class Recipe:
     """What one training job trains, on what, with which settings.
 
-    A recipe holds no logic: `rnnzoo.training.run` executes it, and every
+    A recipe holds no logic: `rnnzoo.train.engine.run` executes it, and every
     entry of `settings` (see `SETTINGS`) can be overridden from the command
     line. `model_config` holds further constructor arguments of the model
     (`attention`, `bidirectional`, `pooling`...), `dataset_config` further

@@ -9,7 +9,7 @@ falls to the memoryless baseline; see `long_range`.
 Command: rnnzoo train copy_memory --cell gru --length 100
 """
 
-from rnnzoo.recipe import Recipe
+from rnnzoo.train.recipe import Recipe
 
 RECIPE = Recipe(
     name="copy_memory",

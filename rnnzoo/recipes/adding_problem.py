@@ -9,7 +9,7 @@ near 0.167 as T grows; see `long_range`.
 Command: rnnzoo train adding_problem --cell lstm --length 100
 """
 
-from rnnzoo.recipe import Recipe
+from rnnzoo.train.recipe import Recipe
 
 RECIPE = Recipe(
     name="adding_problem",

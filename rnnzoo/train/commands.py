@@ -1,7 +1,7 @@
 """What `rnnzoo evaluate` and `rnnzoo generate` do with a run folder."""
 
 from rnnzoo.errors import UsageError
-from rnnzoo.run_folder import RunFolder
+from rnnzoo.train.run_folder import RunFolder
 
 #: Outputs of a generating endpoint: the text it wrote.
 GENERATED = ("translation", "text")
@@ -10,9 +10,9 @@ GENERATED = ("translation", "text")
 def evaluate_run(run_dir):
     """Recomputes the held-out metrics of a run; returns them and stores
     them under `"test"` in its `metrics.json`."""
-    from rnnzoo.evaluation import held_out_metrics
-    from rnnzoo.recipe import find_recipe
-    from rnnzoo.run_data import load_data
+    from rnnzoo.train.evaluation import held_out_metrics
+    from rnnzoo.train.recipe import find_recipe
+    from rnnzoo.train.run_data import load_data
 
     folder = RunFolder(run_dir)
     config = folder.config()
@@ -68,7 +68,7 @@ def _for_condition(context, serve, prompts, condition, output):
         raise UsageError("This run's model writes for a class label: pass --condition "
                          f"LABEL, one of {', '.join(labels)}.")
     if condition not in labels:
-        from rnnzoo.recipe import suggest
+        from rnnzoo.train.recipe import suggest
 
         raise UsageError(f"`--condition` must be one of the run's labels "
                          f"{', '.join(labels)}; received {condition!r}."

@@ -14,11 +14,11 @@ import sys
 import time
 
 from rnnzoo.errors import UsageError
-from rnnzoo.recipe import SETTINGS
-from rnnzoo.recipe import check_value
-from rnnzoo.recipe import find_recipe
-from rnnzoo.run_folder import read_json_if_exists
-from rnnzoo.run_folder import write_json
+from rnnzoo.train.recipe import SETTINGS
+from rnnzoo.train.recipe import check_value
+from rnnzoo.train.recipe import find_recipe
+from rnnzoo.train.run_folder import read_json_if_exists
+from rnnzoo.train.run_folder import write_json
 
 
 def _grid(value, default, kind):

@@ -12,7 +12,7 @@ LSTM?".
 Command: rnnzoo train long_range [--lengths 10,50,100] [--cells elman,lstm] [--jobs 2]
 """
 
-from rnnzoo.recipe import Sweep
+from rnnzoo.train.recipe import Sweep
 
 RECIPE = Sweep(
     name="long_range",

@@ -20,7 +20,7 @@ download this machine cannot make.
 Command: rnnzoo train imdb_sentiment
 """
 
-from rnnzoo.recipe import Recipe
+from rnnzoo.train.recipe import Recipe
 
 RECIPE = Recipe(
     name="imdb_sentiment",

@@ -10,7 +10,7 @@ mid 80s.
 Command: rnnzoo train conll_ner
 """
 
-from rnnzoo.recipe import Recipe
+from rnnzoo.train.recipe import Recipe
 
 RECIPE = Recipe(
     name="conll_ner",

@@ -16,7 +16,7 @@ but the last 16 outputs carries the past (Goodfellow et al. 10.2.1).
 Command: rnnzoo train shakespeare_feedback
 """
 
-from rnnzoo.recipe import Recipe
+from rnnzoo.train.recipe import Recipe
 
 RECIPE = Recipe(
     name="shakespeare_feedback",

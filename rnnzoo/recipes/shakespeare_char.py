@@ -14,7 +14,7 @@ of the text. `metrics.json` holds a sample.
 Command: rnnzoo train shakespeare_char --manual-dir DIR
 """
 
-from rnnzoo.recipe import Recipe
+from rnnzoo.train.recipe import Recipe
 
 RECIPE = Recipe(
     name="shakespeare_char",
