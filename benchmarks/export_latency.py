@@ -7,7 +7,7 @@ Patterns: for each pattern (classifier, tagger, feedback language model,
 seq2seq with greedy and with beam decoding, class-conditioned generator)
 the script builds a model (random weights; `--cell`, `--units`) with small
 character vectorizers over a fixed alphabet, exports it with
-`rnnzoo.export.export_saved_model` into a temporary folder, as a training
+`rnnzoo.export.saved_model.export_saved_model` into a temporary folder, as a training
 run would (the model's `serving_endpoints`: text in, named outputs out,
 decoding inside the graph), loads it back with `tf.saved_model.load`, and
 times:
@@ -24,7 +24,7 @@ Before timing, the script checks that both give the same ids (class ids,
 tag ids, generated tokens); it exits with status 1 if they do not.
 
 Zoo (`--zoo [DIR]`, default `saved_models`): the newest version of every
-shipped model (`rnnzoo.zoo.shipped`), loaded by `tf.saved_model.load`
+shipped model (`rnnzoo.export.zoo.shipped`), loaded by `tf.saved_model.load`
 alone, its `serving_default` timed on raw inputs chosen by the card's task:
 short sentences (classification, tagging, translation), questions like
 "123+45" (the `addition` recipe), prompts like "ROMEO:" (language models),
@@ -74,7 +74,7 @@ from rnnzoo import models  # noqa: E402
 from rnnzoo import serving  # noqa: E402
 from rnnzoo.data.vectorize import DECODER_TOKENS  # noqa: E402
 from rnnzoo.data.vectorize import fixed_text_vectorizer  # noqa: E402
-from rnnzoo.export import export_saved_model  # noqa: E402
+from rnnzoo.export.saved_model import export_saved_model  # noqa: E402
 
 RESULTS = os.path.join(os.path.dirname(os.path.abspath(__file__)),
                        "results", "export_latency.md")
@@ -241,7 +241,7 @@ def written(outputs):
 
 def measure_zoo(args):
     """Table rows, one per shipped model, and notes on the models skipped."""
-    from rnnzoo import zoo
+    from rnnzoo.export import zoo
 
     cards = zoo.shipped(args.zoo)
     if not cards:
@@ -292,7 +292,7 @@ def zoo_report(args, rows, notes, load_at_start):
         "# Serving speed of the zoo's SavedModels, on CPU", "",
         *common_lines(args, load_at_start, keras_line=False),
         f"- Models: the newest version of each model in `{args.zoo}` "
-        "(`rnnzoo.zoo.shipped`), loaded with `tf.saved_model.load` alone; each is timed "
+        "(`rnnzoo.export.zoo.shipped`), loaded with `tf.saved_model.load` alone; each is timed "
         "through its `serving_default` signature on raw strings (vectorization, "
         "decoding and text output inside the graph), generating as many tokens as "
         "its export was built with (decoding stops early when every example has "

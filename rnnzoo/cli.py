@@ -231,7 +231,7 @@ def command_train(args):
     result = run(recipe, settings, verbose=verbose, command=command)
     print_test_metrics(result.run_dir, result.metrics.get("test", {}))
     if args.export is not None:
-        from rnnzoo.export import export_run
+        from rnnzoo.export.saved_model import export_run
 
         path = export_run(result.run_dir, name=args.export or None, base_dir=args.base_dir)
         print(f"exported: {path}")
@@ -295,8 +295,8 @@ def command_generate(args):
 
 
 def command_export(args):
-    from rnnzoo.export import export_run
-    from rnnzoo.export import serving_config
+    from rnnzoo.export.saved_model import export_run
+    from rnnzoo.export.saved_model import serving_config
 
     if not (args.run_dir or args.serving_config):
         raise UsageError("Give a RUN_DIR to export, or --serving-config.")
@@ -312,9 +312,9 @@ def command_export(args):
 def command_predict(args):
     import json
 
-    from rnnzoo.predict import FORMATS
-    from rnnzoo.predict import predict
-    from rnnzoo.predict import read_json_lines
+    from rnnzoo.export.predict import FORMATS
+    from rnnzoo.export.predict import predict
+    from rnnzoo.export.predict import read_json_lines
 
     if args.inputs:
         instances = list(args.inputs)
@@ -329,7 +329,7 @@ def command_predict(args):
 
 
 def command_zoo(args):
-    from rnnzoo import zoo
+    from rnnzoo.export import zoo
 
     cards = zoo.shipped(args.base_dir)
     if not cards:

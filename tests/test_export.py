@@ -13,10 +13,10 @@ import pytest
 from rnnzoo import models
 from rnnzoo import serving
 from rnnzoo.train.commands import generate_text
-from rnnzoo.export import ExportError
-from rnnzoo.export import export_run
-from rnnzoo.export import export_saved_model
-from rnnzoo.export import serving_config
+from rnnzoo.export.saved_model import ExportError
+from rnnzoo.export.saved_model import export_run
+from rnnzoo.export.saved_model import export_saved_model
+from rnnzoo.export.saved_model import serving_config
 from rnnzoo.train.recipe import find_recipe
 from rnnzoo.train.run_folder import RunFolder
 from rnnzoo.train.engine import run
@@ -236,7 +236,7 @@ def test_versions_increase_and_are_never_overwritten(tmp_path):
 
 
 def test_an_interrupted_export_leaves_no_version(tmp_path, monkeypatch):
-    import rnnzoo.export as export_module
+    import rnnzoo.export.saved_model as export_module
 
     def fail(*args):
         raise KeyboardInterrupt

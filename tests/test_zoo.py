@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from rnnzoo import zoo
+from rnnzoo.export import zoo
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(os.path.dirname(ROOT), "shared", "data")

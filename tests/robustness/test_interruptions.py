@@ -139,7 +139,7 @@ def test_a_nan_loss_stops_the_run_and_keeps_the_last_good_checkpoint(tmp_path):
 
 EXPORT = """
 import sys
-from rnnzoo.export import export_run
+from rnnzoo.export.saved_model import export_run
 export_run(sys.argv[1], base_dir=sys.argv[2])
 """
 

@@ -9,6 +9,7 @@ import os
 import numpy as np
 
 from rnnzoo.errors import UsageError
+from rnnzoo.export.zoo import versions
 
 #: What one instance may be, for messages.
 FORMATS = ('a JSON string ("123+45"), a list of numbers ([0.5, 1.0]), or an '
@@ -21,11 +22,6 @@ def _export_hint(model_dir):
     if os.path.normpath(base or ".") != "saved_models":
         hint += f" --base-dir {base or '.'}"
     return f"`{hint}` writes one"
-
-
-def versions(model_dir):
-    """The numbered versions in `model_dir`, sorted."""
-    return sorted(int(v) for v in os.listdir(model_dir) if v.isdigit())
 
 
 def latest_version(model_dir):

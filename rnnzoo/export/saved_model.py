@@ -19,7 +19,8 @@ import keras
 
 from rnnzoo import __version__
 from rnnzoo.train.failpoints import failpoint
-from rnnzoo.zoo import folder_size
+from rnnzoo.export.zoo import folder_size
+from rnnzoo.export.zoo import versions
 from rnnzoo.errors import UsageError
 
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
@@ -37,13 +38,6 @@ def check_name(name):
             f"'.', '_', '-'; not starting with '.'). Received: name={name!r}"
         )
     return name
-
-
-def versions(model_dir):
-    """The integer versions already in `model_dir`, sorted."""
-    if not os.path.isdir(model_dir):
-        return []
-    return sorted(int(v) for v in os.listdir(model_dir) if v.isdigit())
 
 
 def _all_layers(layer):
@@ -150,13 +144,10 @@ def _alive(pid):
 def _write(model, context, path):
     import tensorflow as tf
 
+    # The model is not tracked: tracking it writes every weight twice (once
+    # per Keras wrapper, once as the endpoints capture it,
+    # keras-team/keras#23553). The archive saves what the endpoints capture.
     archive = keras.export.ExportArchive()
-    # The model's own tf.Variables, not their Keras wrappers: tracking the
-    # model writes every weight twice, once per wrapper and once as the
-    # endpoints capture it (keras-team/keras#23553).
-    weights = tf.Module()
-    weights.variables_of_the_model = [v.value for v in model.variables]
-    archive.track(weights)
     for layer in context.vectorizers.values():
         if not layer.built:  # A lookup layer that was never called.
             layer(tf.constant(layer.get_vocabulary()[:1]))
