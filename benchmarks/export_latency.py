@@ -71,7 +71,7 @@ from timing import (  # noqa: E402
     add_timing_arguments, fill_defaults, load, machine, ratio, spread, suppress_end,
     timed_rounds)
 from rnnzoo import models  # noqa: E402
-from rnnzoo import serving  # noqa: E402
+from rnnzoo.models import serving  # noqa: E402
 from rnnzoo.data.vectorize import DECODER_TOKENS  # noqa: E402
 from rnnzoo.data.vectorize import fixed_text_vectorizer  # noqa: E402
 from rnnzoo.export.saved_model import export_saved_model  # noqa: E402

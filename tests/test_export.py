@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from rnnzoo import models
-from rnnzoo import serving
+from rnnzoo.models import serving
 from rnnzoo.train.commands import generate_text
 from rnnzoo.export.saved_model import ExportError
 from rnnzoo.export.saved_model import export_run

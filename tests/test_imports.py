@@ -118,3 +118,87 @@ def test_the_rules_see_edges_and_cycles():
 def test_no_import_cycle():
     cycle = find_cycle(graph())
     assert cycle is None, "import cycle: " + " -> ".join(cycle)
+
+
+LIBRARY = ("rnnzoo.layers", "rnnzoo.models", "rnnzoo.data", "rnnzoo.diagnostics",
+           "rnnzoo.registry", "rnnzoo.checks", "rnnzoo.errors")
+APPLICATION = ("rnnzoo.train", "rnnzoo.export", "rnnzoo.cli", "rnnzoo.recipes")
+#: (modules under these prefixes, must never reach these prefixes).
+RULES = [
+    (LIBRARY, APPLICATION),
+    (("rnnzoo.layers",), ("rnnzoo.models", "rnnzoo.data")),
+    (("rnnzoo.train", "rnnzoo.export"), ("rnnzoo.cli",)),
+]
+
+
+def under(name, prefixes):
+    return any(name == p or name.startswith(p + ".") for p in prefixes)
+
+
+def forbidden_paths(edges, rules):
+    """For each rule broken, the shortest import path from a module to a
+    module it must not reach (even through others): `[a, b, ..., z]`."""
+    broken = []
+    for sources, targets in rules:
+        for start in sorted(n for n in edges if under(n, sources)):
+            seen, queue = {start: None}, [start]
+            while queue:
+                name = queue.pop(0)
+                if under(name, targets):
+                    path = [name]
+                    while seen[path[-1]] is not None:
+                        path.append(seen[path[-1]])
+                    broken.append(path[::-1])
+                    break
+                for target in sorted(edges[name]):
+                    if target not in seen:
+                        seen[target] = name
+                        queue.append(target)
+    return broken
+
+
+def test_the_layering_check_finds_an_indirect_import():
+    edges = {"rnnzoo.models.a": {"rnnzoo.checks"}, "rnnzoo.checks": {"rnnzoo.train.b"},
+             "rnnzoo.train.b": set()}
+    assert forbidden_paths(edges, RULES[:1]) == [
+        ["rnnzoo.checks", "rnnzoo.train.b"], ["rnnzoo.models.a", "rnnzoo.checks", "rnnzoo.train.b"]]
+
+
+def test_the_library_never_imports_the_application():
+    broken = forbidden_paths(graph(), RULES)
+    assert not broken, "forbidden imports:\n" + "\n".join(" -> ".join(p) for p in broken)
+
+
+SIDE_EFFECTS = """
+import json, logging, os, sys
+import absl.logging, keras, tensorflow, tensorflow_datasets  # Their effects are theirs.
+
+def state():
+    return {"environ": dict(os.environ),
+            "tensorflow_logger": logging.getLogger("tensorflow").level,
+            "root_logger": logging.getLogger().level,
+            "absl_verbosity": absl.logging.get_verbosity(),
+            "stderr": os.readlink("/proc/self/fd/2"),
+            "descriptors": sorted(os.listdir("/proc/self/fd"))}
+
+before = state()
+import rnnzoo
+rnnzoo.layers, rnnzoo.models, rnnzoo.data, rnnzoo.create_model
+after = state()
+print(json.dumps({k: [before[k], after[k]] for k in before if before[k] != after[k]}))
+"""
+
+
+def test_importing_rnnzoo_changes_nothing_in_the_process():
+    import json
+    import subprocess
+    import sys
+
+    if not pathlib.Path("/proc/self/fd").exists():
+        import pytest
+
+        pytest.skip("needs /proc")
+    done = subprocess.run([sys.executable, "-c", SIDE_EFFECTS], capture_output=True,
+                          text=True, timeout=300, cwd=ROOT)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == {}

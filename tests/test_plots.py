@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pytest
 
-from rnnzoo import plots
+from rnnzoo.cli import plot as plots
 from rnnzoo.cli import add_plot_command
 from rnnzoo.train.recipe import SETTINGS
 from rnnzoo.train.recipe import find_recipe

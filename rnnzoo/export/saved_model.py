@@ -81,7 +81,7 @@ def export_saved_model(
         base_dir: the folder of exported models.
         version: positive integer; default the next free one.
         overwrite: whether an existing version may be replaced.
-        context: a `rnnzoo.serving.ServingContext` (vectorizers, label
+        context: a `rnnzoo.models.serving.ServingContext` (vectorizers, label
             names, token unit, what the data did to inputs, decoding
             settings); default: serve ids or features as they are.
         metadata: extra facts for `assets/rnnzoo.json` (recipe, metrics...).
@@ -102,7 +102,7 @@ def export_saved_model(
     if os.path.exists(final) and not overwrite:
         raise ExportError(f"{final} exists; pass overwrite=True (--overwrite) to replace it.")
     if context is None:
-        from rnnzoo.serving import ServingContext
+        from rnnzoo.models.serving import ServingContext
 
         context = ServingContext()
     os.makedirs(model_dir, exist_ok=True)

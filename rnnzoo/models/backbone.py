@@ -11,8 +11,8 @@ from rnnzoo.layers import GRU
 from rnnzoo.layers import LSTM
 from rnnzoo.layers import Elman
 from rnnzoo.layers import Jordan
-from rnnzoo.train.distribute import replica_token_share
 from rnnzoo.layers.recurrent import check_chrono_steps
+from rnnzoo.models.token_metrics import replica_token_share
 from rnnzoo.models.token_metrics import TokenAccuracy
 from rnnzoo.models.token_metrics import TokenMean
 from rnnzoo.models.token_metrics import TokenCrossEntropy
@@ -184,7 +184,7 @@ class PatternModel(keras.Model):
     - `serving_endpoints(context)`: the `(name, function, input signature)`
       of each endpoint of its SavedModel, `serving_default` first; raw text
       in, named outputs out, generated ids turned into text without special
-      tokens (see `rnnzoo.serving`).
+      tokens (see `rnnzoo.models.serving`).
     """
 
     #: The tasks this pattern trains on; the first is the default.

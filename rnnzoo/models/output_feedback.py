@@ -278,7 +278,7 @@ class OutputFeedbackRNN(PatternModel):
     def serving_endpoints(self, context):
         import tensorflow as tf
 
-        from rnnzoo import serving
+        from rnnzoo.models import serving
         from rnnzoo.models.sequence_tagger import language_model_endpoints
 
         if self.task == "language_model":

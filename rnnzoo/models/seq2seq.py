@@ -233,7 +233,7 @@ class Seq2Seq(PatternModel):
     def serving_endpoints(self, context):
         import tensorflow as tf
 
-        from rnnzoo import serving
+        from rnnzoo.models import serving
 
         if not context.has("source", "target"):
             return serving.raw_endpoints(self)

@@ -153,7 +153,7 @@ class SequenceClassifier(PatternModel):
     def serving_endpoints(self, context):
         import tensorflow as tf
 
-        from rnnzoo import serving
+        from rnnzoo.models import serving
 
         if self.task != "classification":
             return _regression_endpoints(self, context)
@@ -182,7 +182,7 @@ def _regression_endpoints(model, context):
 
     dim = model.get_config()["input_dim"]
     if dim is None:
-        from rnnzoo import serving
+        from rnnzoo.models import serving
 
         return serving.raw_endpoints(model)
     if model.task == "forecasting" and context.mean is not None:

@@ -181,7 +181,7 @@ class SequenceGenerator(PatternModel):
     def serving_endpoints(self, context):
         import tensorflow as tf
 
-        from rnnzoo import serving
+        from rnnzoo.models import serving
 
         config = self._constructor_config
         if not context.has("tokens") or not config["num_conditions"]:

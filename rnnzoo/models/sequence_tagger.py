@@ -136,7 +136,7 @@ class SequenceTagger(PatternModel):
     def serving_endpoints(self, context):
         import tensorflow as tf
 
-        from rnnzoo import serving
+        from rnnzoo.models import serving
 
         if not context.has("tokens"):
             return serving.raw_endpoints(self)
@@ -208,7 +208,7 @@ def language_model_endpoints(model, context):
     """A language model's endpoints: `serving_default` continues a prompt
     (`text`, `tokens`); `score` gives the log-likelihood of a text.
     `model.sample_tokens(prompt_ids, ...)` samples; `model(ids)` scores."""
-    from rnnzoo import serving
+    from rnnzoo.models import serving
 
     def serve(text):
         tokens = model.sample_tokens(context.ids("tokens", text), **context.sampling())

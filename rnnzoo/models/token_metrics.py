@@ -5,7 +5,8 @@ sequences (and weight batches by their size), so a long sentence counts
 as much as a short one. These count tokens: `total / count` over all the
 tokens whose `sample_weight` is 1 (the model passes its sequence mask
 there), which is what a served model's `score` endpoint reports and what
-perplexity means.
+perplexity means. Under `tf.distribute`, `replica_token_share` gives the
+weight that makes a sequence loss average over the global batch's tokens.
 """
 
 import keras
@@ -67,3 +68,19 @@ class TokenCrossEntropy(TokenMean):
     def token_values(self, y_true, y_pred):
         return keras.losses.sparse_categorical_crossentropy(
             y_true, ops.cast(y_pred, "float32"), from_logits=True)
+
+
+def replica_token_share(mask):
+    """`local real tokens / global real tokens` of this replica's batch and
+    the number of replicas, inside a `tf.distribute` replica context; `None`
+    outside one (or with one replica)."""
+    if keras.backend.backend() != "tensorflow":
+        return None
+    import tensorflow as tf
+
+    context = tf.distribute.get_replica_context()
+    if context is None or context.num_replicas_in_sync == 1:
+        return None
+    local = tf.reduce_sum(tf.cast(mask, tf.float32))
+    total = context.all_reduce(tf.distribute.ReduceOp.SUM, local)
+    return tf.math.divide_no_nan(local, total), context.num_replicas_in_sync

@@ -133,19 +133,3 @@ def precision_policy(mixed, strategy=None):
         return "mixed_float16" if tf.config.list_logical_devices("GPU") else "mixed_bfloat16"
     gpu = any(d.startswith("gpu") for d in keras.distribution.list_devices())
     return "mixed_float16" if gpu else "mixed_bfloat16"
-
-
-def replica_token_share(mask):
-    """`local real tokens / global real tokens` of this replica's batch and
-    the number of replicas, inside a `tf.distribute` replica context; `None`
-    outside one (or with one replica)."""
-    if keras.backend.backend() != "tensorflow":
-        return None
-    import tensorflow as tf
-
-    context = tf.distribute.get_replica_context()
-    if context is None or context.num_replicas_in_sync == 1:
-        return None
-    local = tf.reduce_sum(tf.cast(mask, tf.float32))
-    total = context.all_reduce(tf.distribute.ReduceOp.SUM, local)
-    return tf.math.divide_no_nan(local, total), context.num_replicas_in_sync

@@ -6,6 +6,7 @@ import pkgutil
 from typing import Any
 
 from rnnzoo.checks import suggest
+from rnnzoo.models.decoding import DECODE_DEFAULTS
 from rnnzoo.errors import UsageError
 
 
@@ -77,7 +78,7 @@ SETTINGS = {
     "gradient_flow": Setting(int, None, "record gradient flow through time and gradient "
                              "norms every N epochs (0: off)", minimum=0),
     "steps_per_epoch": _positive_int("limit training batches per epoch"),
-    "seed": Setting(int, 0, "random seed"),
+    "seed": Setting(int, DECODE_DEFAULTS["seed"], "random seed"),
     "strategy": Setting(str, "default", "tf.distribute strategy",
                         choices=("default", "one_device", "mirrored", "multi_worker", "tpu")),
     "mixed_precision": Setting(bool, False, "mixed_float16 on GPU, mixed_bfloat16 on CPU/TPU"),
@@ -88,14 +89,16 @@ SETTINGS = {
     "cells": Setting(str, None, "comma-separated cells of a sweep"),
     "lengths": Setting(str, None, "comma-separated lengths T of a sweep"),
     # Evaluation, generation and serving.
-    "decode_method": Setting(str, "greedy", "decoding of seq2seq", choices=("greedy", "beam")),
-    "beam_width": _positive_int("beams of beam search", 4),
-    "length_penalty": Setting(float, 0.6, "GNMT length-penalty alpha of beam search", minimum=0.0),
+    "decode_method": Setting(str, DECODE_DEFAULTS["decode_method"], "decoding of seq2seq", choices=("greedy", "beam")),
+    "beam_width": _positive_int("beams of beam search", DECODE_DEFAULTS["beam_width"]),
+    "length_penalty": Setting(float, DECODE_DEFAULTS["length_penalty"],
+                              "GNMT length-penalty alpha of beam search", minimum=0.0),
     "max_new_tokens": _positive_int("most tokens generated: a translation, a sample, a "
                                     "served continuation", 100),
-    "forecast_steps": _positive_int("values an exported forecaster predicts", 1),
+    "forecast_steps": _positive_int("values an exported forecaster predicts",
+                                    DECODE_DEFAULTS["forecast_steps"]),
     "eval_examples": _positive_int("test examples decoded for generated metrics", 1000),
-    "temperature": Setting(float, 0.8, "sampling temperature (0: greedy)", minimum=0.0),
+    "temperature": Setting(float, DECODE_DEFAULTS["temperature"], "sampling temperature (0: greedy)", minimum=0.0),
 }
 
 #: Settings that were renamed: the old name, and what to use instead.

@@ -247,6 +247,8 @@ class RunFolder:
                 f"{self.path} is not a finished rnnzoo run folder: it holds no "
                 "model.keras yet (finish the run with the same `rnnzoo train` command)."
             )
+        import rnnzoo.models  # noqa: F401 (registers the classes the file names)
+
         model = keras.saving.load_model(path, safe_mode=True, compile=False)
         model.compile()
         return model
@@ -262,9 +264,9 @@ class RunFolder:
     def serving_context(self, **decode):
         """The `ServingContext` of this run: its vocabularies, what its data
         did to inputs, its decoding settings, overridden by `decode`."""
-        from rnnzoo.serving import ServingContext
-        from rnnzoo.serving import MAX_SERVED_TOKENS
-        from rnnzoo.serving import decode_defaults
+        from rnnzoo.models.serving import ServingContext
+        from rnnzoo.models.serving import MAX_SERVED_TOKENS
+        from rnnzoo.models.serving import decode_defaults
 
         config = self.config()
         settings, data = config["settings"], config["data"]

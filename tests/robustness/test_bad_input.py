@@ -12,7 +12,7 @@ import pytest
 
 from rnnzoo import data as rz_data
 from rnnzoo import models
-from rnnzoo import serving
+from rnnzoo.models import serving
 
 GOOD_TSV = "".join(f"good film {i}\tpos\nbad film {i}\tneg\n" for i in range(30))
 

@@ -14,6 +14,9 @@ import os
 
 import numpy as np
 
+from rnnzoo.cli.run import run_dir_of
+from rnnzoo.errors import UsageError
+
 INSTALL_HINT = 'pip install "rnnzoo[plots]"'
 DPI = 100
 TASK_LOSS = {
@@ -361,3 +364,29 @@ def plot_run(run_dir, out_dir=None, examples=4):
             f"{run_dir} has nothing to plot: no metrics.json history, "
             "gradient_flow.json or summary.json.")
     return paths
+
+
+def command_plot(args):
+    try:
+        paths = plot_run(args.run_dir, args.out, args.examples)
+    except (PlotsUnavailableError, FileNotFoundError) as error:
+        # plot_run: no matplotlib; RUN_DIR missing or with nothing to plot.
+        raise UsageError(str(error)) from None
+    for path in paths:
+        print(f"wrote {path}")
+    return 0
+
+
+def add_plot_command(commands):
+    """`rnnzoo plot RUN_DIR [--out DIR] [--examples N]`."""
+    plot = commands.add_parser(
+        "plot", help="draw a run folder's figures as PNG files (needs rnnzoo[plots])",
+        description="Draws learning curves, gradient flow through time, attention "
+        "maps, and the long_range figures of a run or sweep folder as PNG files. "
+        f"Needs matplotlib: {INSTALL_HINT}")
+    plot.add_argument("run_dir", help="a run folder, or a long_range sweep folder")
+    plot.add_argument("--out", default=None, metavar="DIR",
+                      help="folder of the PNG files (default RUN_DIR/plots)")
+    plot.add_argument("--examples", type=int, default=4, metavar="N",
+                      help="test examples in the attention figure (default 4)")
+    plot.set_defaults(handler=command_plot, run_folder=run_dir_of)

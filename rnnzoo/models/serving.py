@@ -16,7 +16,7 @@ import tensorflow as tf
 from rnnzoo.data.vectorize import SPECIAL_TOKENS
 from rnnzoo.data.vectorize import token_separator
 from rnnzoo.data.vectorize import vocabulary
-from rnnzoo.train.recipe import SETTINGS
+from rnnzoo.models.decoding import DECODE_DEFAULTS
 
 #: The longest input a served model reads, in tokens, unless the run set
 #: `max_input_tokens`.
@@ -24,10 +24,8 @@ MAX_SERVED_TOKENS = 500
 
 
 def decode_defaults():
-    """The decoding settings' defaults, from the settings table."""
-    names = ("decode_method", "beam_width", "length_penalty", "max_new_tokens",
-             "temperature", "seed", "forecast_steps")
-    return {name: SETTINGS[name].default for name in names}
+    """The decoding settings' defaults (`DECODE_DEFAULTS`)."""
+    return dict(DECODE_DEFAULTS)
 
 
 @dataclasses.dataclass
