@@ -19,6 +19,7 @@ _FUNCTIONS = {
     "create_model": "rnnzoo.registry",
     "list_models": "rnnzoo.registry",
     "register_model": "rnnzoo.registry",
+    "load_pretrained": "rnnzoo.export.pretrained",
 }
 
 

@@ -81,11 +81,13 @@ def text_vectorizer(texts, tokens, *, max_tokens=None, standardize=None,
     )
 
 
-def fixed_text_vectorizer(symbols, *, tokens="char", reserved=(), name=None):
-    """A `TextVectorization` layer over a fixed list of symbols."""
+def fixed_text_vectorizer(symbols, *, tokens="char", reserved=(), name=None,
+                          standardize=None):
+    """A `TextVectorization` layer over a fixed list of symbols (word
+    tokens standardized by `standardize`, as for `text_vectorizer`)."""
     check_tokens(tokens)
     return keras.layers.TextVectorization(
-        standardize=None,
+        standardize=None if tokens == "char" else standardize,
         split=SPLITS[tokens],
         output_mode="int",
         vocabulary=list(reserved) + list(symbols),
