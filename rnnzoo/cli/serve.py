@@ -45,6 +45,9 @@ def command_zoo(args):
     cards = zoo.shipped(args.base_dir)
     if not cards:
         raise UsageError(f"No exported model with a card in {args.base_dir or zoo.default_base()}.")
+    if args.markdown:
+        print(zoo.markdown(cards))
+        return 0
     rows = zoo.table(cards)
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     for row in rows:
@@ -82,4 +85,6 @@ def add_serve_commands(commands):
         "folder of this rnnzoo checkout) with its task, model, held-out figure and size; "
         "`rnnzoo predict saved_models/NAME INPUT` runs one.")
     zoo.add_argument("--base-dir", help="folder of exported models")
+    zoo.add_argument("--markdown", action="store_true",
+                     help="print the table of saved_models/README.md, from the cards")
     zoo.set_defaults(handler=command_zoo, tensorflow=False)

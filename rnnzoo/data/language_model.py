@@ -3,6 +3,7 @@
 import tensorflow as tf
 
 from rnnzoo.checks import check_positive_int
+from rnnzoo.errors import UsageError
 from rnnzoo.data import batching
 from rnnzoo.data import text_tasks
 from rnnzoo.data import vectorize
@@ -25,7 +26,8 @@ def windows(ids, length):
 
 
 def language_model(texts, *, tokens="char", batch_size=32, max_length=None,
-                   max_tokens=None, standardize=None, seed=0, info=None):
+                   max_tokens=None, standardize=None, seed=0, info=None,
+                   vectorizers=None):
     """A next-token language model over one text per split.
 
     Args:
@@ -39,6 +41,8 @@ def language_model(texts, *, tokens="char", batch_size=32, max_length=None,
             20,000 words).
         standardize: word standardization (default `"lower"`).
         seed: shuffle seed of the training windows.
+        vectorizers: optional `{"tokens": layer}`: a fixed vocabulary (a
+            trained model's) instead of one built from the training text.
 
     Returns:
         `TaskData` of `({"token_ids": (B, T)}, next ids (B, T))` batches;
@@ -48,7 +52,7 @@ def language_model(texts, *, tokens="char", batch_size=32, max_length=None,
         DEFAULT_LENGTH if max_length is None else int(max_length), "max_length")
     if standardize is None:
         standardize = vectorize.WORD_STANDARDIZE["language_model"]
-    vectorizer = vectorize.text_vectorizer(
+    vectorizer = (vectorizers or {}).get("tokens") or vectorize.text_vectorizer(
         tf.data.Dataset.from_tensors(tf.constant(texts["train"])), tokens,
         max_tokens=text_tasks.DEFAULT_MAX_TOKENS[tokens]
         if max_tokens is None else max_tokens,
@@ -59,9 +63,10 @@ def language_model(texts, *, tokens="char", batch_size=32, max_length=None,
         ids = vectorize.to_ids(vectorizer, tf.constant(texts[split]))
         count = int(ids.shape[0])
         if count < length + 1:
-            raise ValueError(
+            raise UsageError(
                 f"The {split} text has {count} {tokens} tokens, fewer than "
-                f"one window of {length + 1}; use a smaller `max_length`."
+                f"one window of {length + 1}: give a longer text, or a smaller "
+                "`max_length` (`--max-input-tokens`)."
             )
         sizes[split] = count
         splits[split] = batching.batch_fixed(

@@ -47,7 +47,8 @@ def _labels(label_names, string_labels):
 
 def classification(raw, *, label_names, string_labels, tokens="word",
                    batch_size=32, max_length=None, max_tokens=None,
-                   standardize=None, seed=0, info=None):
+                   standardize=None, seed=0, info=None,
+                   vectorizers=None):
     """Text classification: `(text, label)` pairs.
 
     Args:
@@ -62,13 +63,15 @@ def classification(raw, *, label_names, string_labels, tokens="word",
             20,000 words).
         standardize: word standardization (default
             `"lower_and_strip_punctuation"`).
+        vectorizers: optional `{"tokens": layer}`: a fixed vocabulary (a
+            trained model's) instead of one built from the training texts.
 
     Returns:
         `TaskData` of `({"token_ids": (B, T)}, class_id (B,))` batches.
     """
     if standardize is None:
         standardize = vectorize.WORD_STANDARDIZE["classification"]
-    vectorizer = vectorize.text_vectorizer(
+    vectorizer = (vectorizers or {}).get("tokens") or vectorize.text_vectorizer(
         raw["train"].map(lambda text, label: text), tokens,
         max_tokens=_max_tokens(tokens, max_tokens), standardize=standardize,
         name="tokens",
@@ -174,7 +177,8 @@ def seq2seq(raw, *, tokens="word", batch_size=32, max_length=None,
 
 def conditional_generation(raw, *, label_names, string_labels, tokens="word",
                            batch_size=32, max_length=None, max_tokens=None,
-                           standardize=None, seed=0, info=None):
+                           standardize=None, seed=0, info=None,
+                           vectorizers=None):
     """One-to-many generation of a text from its class label.
 
     Args:
@@ -191,7 +195,7 @@ def conditional_generation(raw, *, label_names, string_labels, tokens="word",
     """
     if standardize is None:
         standardize = vectorize.WORD_STANDARDIZE["conditional_generation"]
-    vectorizer = vectorize.text_vectorizer(
+    vectorizer = (vectorizers or {}).get("tokens") or vectorize.text_vectorizer(
         raw["train"].map(lambda text, label: text), tokens,
         max_tokens=_max_tokens(tokens, max_tokens), standardize=standardize,
         reserved=vectorize.DECODER_TOKENS, name="tokens",

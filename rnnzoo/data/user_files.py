@@ -173,7 +173,8 @@ def _splits_info(path, eval_paths):
 
 def from_files(kind, path, eval_path=None, *, tokens="char", column=-1,
                window=32, many_to_many=False, tag_column=-1, batch_size=32,
-               max_length=None, max_tokens=None, standardize=None, seed=0):
+               max_length=None, max_tokens=None, standardize=None, seed=0,
+               vectorizers=None):
     """Loads the user's own files as a `TaskData`.
 
     One file is split into train/validation/test 90/5/5: in order for a
@@ -200,6 +201,9 @@ def from_files(kind, path, eval_path=None, *, tokens="char", column=-1,
         tag_column: `tagging`: the tag column (default: the last).
         batch_size, max_length, max_tokens, standardize, seed: as for
             `rnnzoo.data.load`.
+        vectorizers: optional fixed text vectorizers (`"tokens"`, or
+            `"source"` and `"target"`): a trained model's vocabulary, for
+            fine-tuning; tokens it lacks map to the out-of-vocabulary id.
 
     Returns:
         A `TaskData` (see its docstring for the batch structure).
@@ -240,7 +244,7 @@ def from_files(kind, path, eval_path=None, *, tokens="char", column=-1,
         info["split_characters"] = {k: len(v) for k, v in texts.items()}
         return lm_lib.language_model(
             texts, tokens=tokens, max_tokens=max_tokens,
-            standardize=standardize, info=info, **common,
+            standardize=standardize, info=info, vectorizers=vectorizers, **common,
         )
     records = _records(kind, path, eval_paths, seed, tag_column)
     info["split_sizes"] = {k: len(v) for k, v in records.items()}
@@ -255,8 +259,8 @@ def from_files(kind, path, eval_path=None, *, tokens="char", column=-1,
         )
     info["longer_than_max_length"] = _count_long(records, tokens, max_length)
     raw = {k: _pairs_dataset(v) for k, v in records.items()}
-    options = dict(tokens=tokens, max_tokens=max_tokens,
-                   standardize=standardize, info=info, **common)
+    options = dict(tokens=tokens, max_tokens=max_tokens, standardize=standardize,
+                   info=info, vectorizers=vectorizers, **common)
     if kind == "seq2seq":
         return text_tasks.seq2seq(raw, **options)
     label_names = _check_labels(kind, records, path, eval_paths)

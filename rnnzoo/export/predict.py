@@ -5,10 +5,12 @@ Nothing of rnnzoo's model code is imported: this is what a server does.
 
 import json
 import os
+import re
 
 import numpy as np
 
 from rnnzoo.errors import UsageError
+from rnnzoo.export.zoo import model_folder
 from rnnzoo.export.zoo import versions
 
 #: What one instance may be, for messages.
@@ -37,6 +39,7 @@ def load(model_dir, version=None):
     latest version)."""
     import tensorflow as tf
 
+    model_dir = model_folder(model_dir)
     if os.path.exists(os.path.join(model_dir, "saved_model.pb")):
         base, number = os.path.split(os.path.normpath(model_dir))
         raise UsageError(f"{model_dir} is a version folder: give its model folder "
@@ -145,13 +148,28 @@ def predict(model_dir, instances, version=None, places=None):
                                  f"shapes {sorted(shapes)}: send them one call each.")
             values = np.stack(values)
         feed[name] = tf.constant(values, dtype=specs[name].dtype)
-    outputs = fn(**feed)
+    try:
+        outputs = fn(**feed)
+    except tf.errors.InvalidArgumentError as error:  # The export's own check of its input.
+        raise UsageError(f"{model_dir} refused the input: {refusal(error.message)}") from None
     columns = {k: v.numpy().tolist() for k, v in outputs.items()}
     rows = []
     for i in range(len(instances)):
         row = {k: v[i] for k, v in columns.items()}
         rows.append(json.loads(json.dumps(row, default=_decode)))
     return rows
+
+
+def refusal(message):
+    """The words of a SavedModel's check that failed (`tf.debugging.Assert`),
+    from a TensorFlow error message, without its graph details."""
+    lines = [line.strip() for line in str(message).splitlines() if line.strip()]
+    for line in lines:
+        if line.startswith("assertion failed:"):
+            parts = re.findall(r"\[([^\[\]]*)\]", line)
+            return " ".join(parts) if parts else line
+    noise = ("Graph execution error", "Detected at node", "<stack", "[[")
+    return next((line for line in lines if not line.startswith(noise)), "invalid input")
 
 
 def _decode(value):

@@ -231,6 +231,7 @@ def export_run(run_dir, name=None, base_dir="saved_models", version=None, overwr
         "test_metrics": metrics["test"],
         "selection": metrics.get("selection"),
         "vocabulary_size": config["model_config"].get("vocabulary_size"),
+        "init_from": config.get("init_from"),
         "parameters": None,
     }
     model = folder.load_model()

@@ -25,11 +25,34 @@ EXACT_TASK_RECIPES = ("addition",)
 
 
 def default_base():
-    """`saved_models/` of this checkout (where `pip install -e .` puts
-    the zoo), else of the working directory."""
-    here = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
-                        "saved_models")
+    """Where the zoo is: `$RNNZOO_ZOO` when set, else `saved_models/` of
+    this checkout (an editable install: `pip install -e .`), else of the
+    working directory. A wheel does not carry the zoo (56 MB): point
+    `RNNZOO_ZOO` at a clone's `saved_models/`."""
+    if os.environ.get("RNNZOO_ZOO"):
+        return os.environ["RNNZOO_ZOO"]
+    checkout = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    here = os.path.join(checkout, "saved_models")
     return here if os.path.isdir(here) else "saved_models"
+
+
+def model_folder(given, base=None):
+    """The folder of exported versions that `given` names: an existing
+    folder, or the name of a model of the zoo (`rnnzoo zoo`)."""
+    from rnnzoo.checks import suggest
+    from rnnzoo.errors import UsageError
+
+    if os.path.isdir(given):
+        return given
+    base = base or default_base()
+    named = os.path.join(base, given)
+    if os.sep not in given and "/" not in given and versions(named):
+        return named
+    names = [card["name"] for card in shipped(base)]
+    raise UsageError(
+        f"{given} is neither a folder nor a model of the zoo.{suggest(given, names)} "
+        f"The zoo ({base}) holds: {', '.join(names) or 'nothing'}; `rnnzoo export RUN_DIR` "
+        "writes a new export.")
 
 
 def versions(model_dir):
@@ -89,3 +112,62 @@ def table(cards):
         rows.append((card["name"], card["task"], model, f"{metric} {shown}",
                      f"{size / 1e6:.1f} MB"))
     return rows
+
+
+#: How the cells are written.
+CELLS = {"lstm": "LSTM", "gru": "GRU", "elman": "Elman", "jordan": "Jordan"}
+#: The design pattern of each model class.
+PATTERNS = {
+    "SequenceTagger": "output at every step",
+    "OutputFeedbackRNN": "output-to-hidden recurrence",
+    "SequenceClassifier": "whole sequence to one output",
+    "Seq2Seq": "encoder-decoder",
+    "SequenceGenerator": "one-to-many",
+}
+
+
+def describe_figure(card):
+    """The held-out figure of a card in words, with the test split's size."""
+    metric, value = figure(card)
+    test = card["test_metrics"]
+    if metric in ("accuracy", "exact_match"):
+        shown = f"{metric.replace('_', ' ')} {100 * value:.2f} %"
+    elif metric == "bleu":
+        shown = f"BLEU {value:.2f}, chrF {test['chrf']:.2f}"
+    else:
+        unit = "word" if card.get("tokens") == "word" else "char"
+        given = " given the label" if card["task"] == "conditional_generation" else ""
+        shown = f"{value:.3f} nats per {unit}{given}"
+    size = ((card.get("data") or {}).get("splits") or {}).get("sizes", {}).get("test")
+    what = "examples"
+    if card["task"] == "language_model":
+        what = "words" if card.get("tokens") == "word" else "characters"
+    return shown + (f" ({size:,} test {what})" if size else "")
+
+
+def describe_model(card):
+    """`Class, CELL LAYERSxUNITS` and what else its config says."""
+    config = card["model_config"]
+    cell = CELLS.get(config.get("cell"), config.get("cell"))
+    units = config.get("units") or config.get("encoder_units")
+    layers = config.get("num_layers") or 1
+    extras = [k for k in ("bidirectional",) if config.get(k)]
+    extras += [f"{config[k]} attention" for k in ("attention",) if config.get(k)]
+    extras += [f"{config[k]} pooling" for k in ("pooling",) if config.get(k)]
+    return f"`{card['model_class']}`, {cell} {layers}x{units}" + (
+        f" ({', '.join(extras)})" if extras else "")
+
+
+def markdown(cards):
+    """The zoo as a Markdown table (`rnnzoo zoo --markdown`), from the
+    cards alone: name, pattern, model, task, held-out figure, size and the
+    command that trained it."""
+    lines = ["| name | pattern | model | task | held-out figure | size | command |",
+             "|---|---|---|---|---|---:|---|"]
+    for card in cards:
+        size = card.get("size_bytes") or folder_size(card["path"])
+        lines.append(" | ".join([
+            f"| `{card['name']}`", PATTERNS.get(card["model_class"], ""), describe_model(card),
+            card["task"].replace("_", " "), describe_figure(card), f"{size / 1e6:.1f} MB",
+            f"`{card.get('command') or ''}` |"]))
+    return "\n".join(lines)

@@ -19,6 +19,7 @@ import keras
 
 from rnnzoo import __version__
 from rnnzoo.train import distribute
+from rnnzoo.train import init_from
 from rnnzoo.train import schedules
 from rnnzoo.train.callbacks import diagnostics_callbacks
 from rnnzoo.errors import UsageError
@@ -170,13 +171,24 @@ def run(recipe, overrides=None, verbose=1, callbacks=(), command=None):
     settings = resolve(recipe, overrides)
     keras.utils.set_random_seed(settings["seed"])
     strategy = distribute.make_strategy(settings["strategy"])
+    start = None
+    if settings["init_from"]:
+        phase(verbose, f"loading {settings['init_from']} to start from")
+        start = init_from.find_start(settings["init_from"])
+        init_from.check_task(start, model_preset(settings["model"])[0], recipe.task)
+        settings = init_from.check_settings(start, settings, overrides or {})
     phase(verbose, "loading data")
-    task_data = load_data(recipe, settings)
+    task_data = load_data(recipe, settings, start.vectorizers if start else None)
     failpoint("loading")
     check_batch_size(settings, task_data)
     report_long_examples(settings, task_data)
     model_class, model_kwargs = model_arguments(recipe, settings, task_data)
+    if start:
+        model_kwargs = init_from.model_arguments(
+            start, model_class.data_arguments(task_data), settings["dropout"])
     config = run_config(recipe, settings, model_class, model_kwargs, task_data)
+    if start:
+        config["init_from"] = {**start.record(), **report_vocabulary(start, task_data)}
     run_dir = run_directory(recipe, settings)
     chief = distribute.is_chief()
     folder_path = run_dir if chief else tempfile.mkdtemp(prefix="rnnzoo-worker-")
@@ -192,7 +204,7 @@ def run(recipe, overrides=None, verbose=1, callbacks=(), command=None):
             model = build_model(model_class, model_kwargs, settings)
         with RunFolder(folder_path).open(config) as folder:
             result = _train(recipe, settings, strategy, task_data, model,
-                            folder, RunFolder(run_dir), verbose, callbacks)
+                            folder, RunFolder(run_dir), verbose, callbacks, start)
             if result.trained:
                 folder.write_metrics(run={
                     "command": command,
@@ -201,6 +213,7 @@ def run(recipe, overrides=None, verbose=1, callbacks=(), command=None):
                     "train_seconds": round(folder.state().get("train_seconds", 0.0), 1),
                     "wall_seconds": round(time.time() - started, 1),
                     "resumed_after_epoch": result.resumed_from,
+                    "init_from": config.get("init_from"),
                 })
                 result.metrics = folder.metrics()
             return result
@@ -211,7 +224,7 @@ def run(recipe, overrides=None, verbose=1, callbacks=(), command=None):
 
 
 def _train(recipe, settings, strategy, task_data, model, folder, chief_folder, verbose,
-           callbacks):
+           callbacks, start=None):
     replicas = strategy.num_replicas_in_sync
 
     def prepare(model, split):
@@ -235,6 +248,11 @@ def _train(recipe, settings, strategy, task_data, model, folder, chief_folder, v
             jit_compile=settings["jit_compile"],
         )
         chief_folder.restore(model, state)
+        if start and not state:  # Resumed runs restore their own checkpoint.
+            fresh = init_from.initialize(model, start, task_data.label_names)
+            phase(verbose, f"starting from the weights of {start.given} ({start.kind})" + (
+                f"; a new output layer for the labels {task_data.label_names} (it was "
+                f"trained on {start.label_names}): {', '.join(fresh)}" if fresh else ""))
     available = ["val_loss"] + [f"val_{m.name}" for m in model.default_metrics()]
     selection = Selection.from_state(
         state.get("selection"), check_select_on(settings["select_on"], available),
@@ -301,6 +319,17 @@ def _train(recipe, settings, strategy, task_data, model, folder, chief_folder, v
     folder.write_metrics(test=test, history=checkpoint.history,
                          selection=selection.report(final["epoch"]))
     return RunResult(chief_folder.path, folder.metrics(), model, done)
+
+
+def report_vocabulary(start, task_data):
+    """Says how many training tokens the trained model's vocabulary lacks
+    (they map to the out-of-vocabulary id); returns the counts."""
+    unknown, total = init_from.out_of_vocabulary(task_data.train)
+    share = unknown / total if total else 0.0
+    print(f"note: {unknown:,} of {total:,} training tokens ({share:.2%}) are not in the "
+          f"vocabulary of {start.given}; they map to the out-of-vocabulary id.")
+    return {"out_of_vocabulary_tokens": unknown, "training_tokens": total,
+            "out_of_vocabulary_share": round(share, 6)}
 
 
 def raise_on_nan(epoch, folder):

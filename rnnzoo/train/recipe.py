@@ -43,6 +43,9 @@ SETTINGS = {
     "manual_dir": Setting(str, None, "TFDS manual directory (offline source files)"),
     "smoke": Setting(bool, False, "tiny data and one short epoch, in seconds"),
     # Model.
+    "init_from": Setting(str, None, "start from this trained model: a zoo name (rnnzoo zoo), "
+                         "an export's folder or a run folder; its architecture and "
+                         "vocabulary, with --data files (fine-tuning)"),
     "model": Setting(str, None, "registered model preset (rnnzoo list models)"),
     "cell": Setting(str, None, "recurrent cell", choices=("elman", "jordan", "lstm", "gru")),
     "units": _positive_int("recurrent units per layer"),

@@ -2,13 +2,15 @@
 or the user's files."""
 
 from rnnzoo import data as rz_data
+from rnnzoo.errors import UsageError
 
 #: The kind of user file each recipe task reads with `--data`.
 FILE_KINDS = {"regression": "forecasting"}
 
 
-def load_data(recipe, settings):
-    """The run's `TaskData`: its dataset, or the user's `--data` file."""
+def load_data(recipe, settings, vectorizers=None):
+    """The run's `TaskData`: its dataset, or the user's `--data` file;
+    text through the fixed `vectorizers` when given (`--init-from`)."""
     common = dict(
         batch_size=settings["batch_size"],
         max_length=settings["max_input_tokens"],
@@ -24,12 +26,17 @@ def load_data(recipe, settings):
             eval_path,
             tokens=settings["tokens"] or "char",
             max_tokens=settings["max_vocabulary"],
+            vectorizers=vectorizers,
             **common,
         )
         validation = task_data.info.get("validation")
         if validation:
             print(f"note: validation: {validation}; test: {task_data.info['test']}.")
         return task_data
+    if vectorizers:
+        raise UsageError(
+            "--init-from fine-tunes on your own files: give them with --data (and "
+            "--eval-data); the recipe's own dataset is not supported with it yet.")
     dataset_config = dict(recipe.dataset_config)
     if settings["length"]:
         dataset_config["length"] = settings["length"]
