@@ -160,8 +160,11 @@ def _records(kind, paths, eval_paths, seed, tag_column):
     }
 
 
-def _splits_info(path, eval_paths):
+def _splits_info(path, eval_paths, kind=None):
     """Where each split of a run on user files comes from, in words."""
+    if eval_paths is None and kind in ("language_model", "forecasting"):
+        return {"validation": f"the 5 % of {os.fspath(path)} after its first 90 %",
+                "test": f"the last 5 % of {os.fspath(path)}"}
     if eval_paths is None:
         return {"validation": f"a seeded 5 % of {os.fspath(path)}",
                 "test": f"another 5 % of {os.fspath(path)}"}
@@ -219,7 +222,7 @@ def from_files(kind, path, eval_path=None, *, tokens="char", column=-1,
     eval_paths = _eval_paths(eval_path)
     info = {"name": os.fspath(path), "source": "user files", "kind": kind,
             "files": [os.fspath(path)] + [os.fspath(p) for p in eval_paths or []],
-            **_splits_info(path, eval_paths)}
+            **_splits_info(path, eval_paths, kind)}
     common = dict(batch_size=batch_size, max_length=max_length, seed=seed)
     if kind == "forecasting":
         return forecasting_lib.from_csv(
