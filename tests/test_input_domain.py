@@ -164,3 +164,15 @@ def test_free_text_without_a_pattern_is_only_normalized():
     assert accept(texts).numpy().tolist() == [b"ab", b"", "\u2603x".encode()]
     assert ServingContext(input_form=form).refusal(texts) is None
     assert ServingContext().refusal(texts) is None
+
+
+def test_a_catalog_datasets_free_text_has_a_domain_and_no_form():
+    import tensorflow_datasets as tfds
+
+    from rnnzoo import data
+    from rnnzoo.train.run_data import data_facts
+
+    with tfds.testing.mock_data(num_examples=10):
+        facts = data_facts(data.load("tiny_shakespeare", batch_size=4, max_length=8))
+    assert facts["domain"] == "Shakespeare's plays in English, as plain text"
+    assert facts["input_form"] is None
