@@ -176,3 +176,10 @@ def test_a_catalog_datasets_free_text_has_a_domain_and_no_form():
         facts = data_facts(data.load("tiny_shakespeare", batch_size=4, max_length=8))
     assert facts["domain"] == "Shakespeare's plays in English, as plain text"
     assert facts["input_form"] is None
+
+
+def test_a_refusal_reads_as_the_check_wrote_it():
+    graph = ("Graph execution error:\n\nDetected at node Assert/Assert\n\n"
+             "assertion failed: [Input `condition` must be one of: neg, pos. Unknown:] "
+             "[\\\"x\\\" \\\"a\\\\\\\\b\\\"]\n\t [[{{node Assert/Assert}}]]")
+    assert refusal(graph) == 'Input `condition` must be one of: neg, pos. Unknown: "x" "a\\\\b"'
