@@ -4,7 +4,9 @@
   `"0"`-`"9"` -> 2-11, `"+"` -> 12. Target ids: 0 padding, 1 OOV,
   `[START]` 2, `[END]` 3, `"0"`-`"9"` -> 4-13. The question is as the
   builder stores it (reversed only in the `*_reversed` configs, never
-  space-padded); batches are right-padded with 0.
+  space-padded); batches are right-padded with 0. Its info holds the
+  form of the questions (`input_form`) and a `domain`, which exports serve
+  by (`addition_domain`).
 - `adding_problem` -> `regression`: `features` (B, T, 2) = (value, marker),
   target (B, 1) the sum of the two marked values.
 - `copy_memory` -> `tagging` (language-model-like, one target per step):
@@ -115,13 +117,49 @@ def _addition(records, config, *, batch_size, max_length, seed, info):
     }
     raw = {s: ds.map(lambda ex: (ex["question"], ex["answer"]))
            for s, ds in records.items()}
-    info = dict(info, digits=config.digits, reversed=config.reversed)
+    info = dict(info, digits=config.digits, reversed=config.reversed,
+                **addition_domain(config.digits))
     task_data = text_tasks.seq2seq(
         raw, tokens="char", batch_size=batch_size, max_length=max_length,
         seed=seed, info=info, vectorizers=vectorizers,
     )
     task_data.reverse_source = bool(config.reversed)
     return task_data
+
+
+def domain_facts(name, **config):
+    """The facts of a built-in dataset's info that serving reads (`domain`,
+    `input_form`), from its config values (a card's `dataset_config`):
+    `{}` for a dataset without them."""
+    if name == "addition":
+        return addition_domain(int(config.get("digits", AdditionConfig.digits)))
+    return {}
+
+
+def addition_domain(digits):
+    """What the `addition` data are and the form of their questions, for
+    serving (`info["domain"]`, `info["input_form"]`, an
+    `rnnzoo.models.serving.InputForm` config): the questions hold exactly
+    two numbers of 1 to `digits` digits without leading zeros and a `+`
+    (never a space), so served text is read the same way and anything else
+    refused."""
+    words = _NUMBER_WORDS.get(digits, str(digits))
+    digits_in_words = "one digit" if digits == 1 else f"one to {words} digits"
+    example = "123456789"[:digits] + "+" + "456789"[:max(1, digits - 1)]
+    return {
+        "domain": (f"sums of two whole numbers from 0 to {10**digits - 1}, written as "
+                   f"{example} (rnnzoo's built-in addition data)"),
+        "input_form": {
+            "normalize": ["remove_whitespace", "strip_leading_zeros"],
+            "pattern": f"[0-9]{{1,{digits}}}\\+[0-9]{{1,{digits}}}",
+            "description": f"{digits_in_words}, '+', {digits_in_words}",
+            "example": example,
+        },
+    }
+
+
+_NUMBER_WORDS = dict(enumerate(
+    "zero one two three four five six seven eight nine".split()))
 
 
 def _adding_problem(records, config, *, batch_size, max_length, seed, info):

@@ -23,12 +23,15 @@ class Entry:
         tasks: the tasks it can serve, the default first.
         tokens: the default tokens (`None`: pre-tokenized).
         splits: rnnzoo split -> TFDS split (with slicing).
+        domain: what the texts are, in words (a served model's card says
+            it); free text: no input form.
     """
 
     tfds_name: str
     tasks: tuple
     tokens: str | None
     splits: dict
+    domain: str | None = None
 
 
 CATALOG = {
@@ -37,16 +40,20 @@ CATALOG = {
         "word",
         # No validation split: the last 10 % of train (TFDS shuffled it).
         {"train": "train[:90%]", "validation": "train[90%:]", "test": "test"},
+        "English movie reviews from IMDB, labelled positive or negative",
     ),
     "tiny_shakespeare": Entry(
-        "tiny_shakespeare", ("language_model",), "char", SPLITS
+        "tiny_shakespeare", ("language_model",), "char", SPLITS,
+        "Shakespeare's plays in English, as plain text",
     ),
     "conll2003": Entry(
         "conll2003", ("tagging",), None,
         {"train": "train", "validation": "dev", "test": "test"},
+        "English news (Reuters), tokenized, with named entities tagged",
     ),
     "ted_hrlr_translate/pt_to_en": Entry(
-        "ted_hrlr_translate/pt_to_en", ("seq2seq",), "word", SPLITS
+        "ted_hrlr_translate/pt_to_en", ("seq2seq",), "word", SPLITS,
+        "Portuguese TED talk transcripts and their English translations",
     ),
 }
 
@@ -160,5 +167,6 @@ def load_catalog(name, *, data_dir=None, manual_dir=None, **kwargs):
         "tfds_name": entry.tfds_name,
         "tfds_splits": dict(entry.splits),
         "data_dir": str(builder.data_dir_root),
+        "domain": entry.domain,
     }
     return pipeline(name, records, metadata(builder), info=info, **kwargs)

@@ -162,12 +162,16 @@ def predict(model_dir, instances, version=None, places=None):
 
 def refusal(message):
     """The words of a SavedModel's check that failed (`tf.debugging.Assert`),
-    from a TensorFlow error message, without its graph details."""
+    from a TensorFlow error message, without its graph details: the check's
+    data items (`assertion failed: [a] [b]`) joined by a space, the quotes
+    and backslashes TensorFlow escaped in them as they were."""
     lines = [line.strip() for line in str(message).splitlines() if line.strip()]
     for line in lines:
-        if line.startswith("assertion failed:"):
-            parts = re.findall(r"\[([^\[\]]*)\]", line)
-            return " ".join(parts) if parts else line
+        if "assertion failed:" in line:
+            found = line.split("assertion failed:", 1)[1].strip()
+            if found.startswith("[") and found.endswith("]"):
+                found = " ".join(found[1:-1].split("] ["))
+            return re.sub(r"\\([\\'\"])", r"\1", found)
     noise = ("Graph execution error", "Detected at node", "<stack", "[[")
     return next((line for line in lines if not line.startswith(noise)), "invalid input")
 

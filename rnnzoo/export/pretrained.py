@@ -206,6 +206,8 @@ def serving_context(model, card, vocabularies):
         reverse_source=bool(card.get("reverse_source")),
         mean=data.get("mean"),
         std=data.get("std"),
+        input_form=card.get("input_form"),
+        domain=card.get("domain"),
         decode=card.get("decode") or {},
     )
 
@@ -224,9 +226,10 @@ class Preprocessor:
     """Raw inputs to a pretrained model's inputs, as its export reads them.
 
     Built by `load_pretrained` from the export's vocabularies and settings
-    (token unit, standardization, input cut, source reversal, labels),
-    with the text pieces of `rnnzoo.models.serving`, so the ids are those the
-    SavedModel computes in its graph.
+    (token unit, standardization, input cut, source reversal, labels, input
+    form), with the text pieces of `rnnzoo.models.serving`, so the ids are
+    those the SavedModel computes in its graph; a text the export refuses
+    (outside its card's `input_form`) is a `UsageError` in the same words.
 
     - `preprocessor(inputs)`: the ids the model reads raw `inputs` as: the
       input of a classifier, tagger or language model (text); the source
@@ -261,9 +264,12 @@ class Preprocessor:
         if not c.vectorizers:
             raise UsageError("This export carries no vocabulary: give the model token ids.")
         text = _strings(inputs, "inputs")
+        refused = c.refusal(text, "inputs")
+        if refused:
+            raise UsageError(refused)
         if self.task == "seq2seq":
-            return c.ids("source", text, reverse=c.reverse_source)
-        return c.ids("tokens", text)
+            return c.ids("source", text, reverse=c.reverse_source, argument="inputs")
+        return c.ids("tokens", text, argument="inputs")
 
     def label_ids(self, labels):
         """Ids of labels (a classifier's classes, a generator's conditions):

@@ -5,7 +5,10 @@ signature that takes raw input (text, or float features) and returns named
 outputs, plus `assets/rnnzoo.json`. It is written into a hidden temporary
 folder beside the versions and renamed into place, so a server polling
 `BASE_DIR/NAME` never sees a half-written version. The graph holds no
-cuDNN op even when exported on a GPU host, so it serves on CPU.
+cuDNN op even when exported on a GPU host, so it serves on CPU. Where the
+run's data had a closed form (`addition`), the graph normalizes served text
+as the data was and refuses text outside that form; the card names it
+(`input_form`) and what the data were (`domain`).
 """
 
 import contextlib
@@ -82,8 +85,9 @@ def export_saved_model(
         version: positive integer; default the next free one.
         overwrite: whether an existing version may be replaced.
         context: a `rnnzoo.models.serving.ServingContext` (vectorizers, label
-            names, token unit, what the data did to inputs, decoding
-            settings); default: serve ids or features as they are.
+            names, token unit, what the data did to inputs, the form of
+            input it accepts, decoding settings); default: serve ids or
+            features as they are.
         metadata: extra facts for `assets/rnnzoo.json` (recipe, metrics...).
 
     Returns:
@@ -169,6 +173,8 @@ def _write_assets(path, model, context, metadata):
         "tokens": context.tokens,
         "max_input_tokens": context.max_input_tokens,
         "reverse_source": context.reverse_source,
+        "input_form": context.input_form and context.input_form.get_config(),
+        "domain": context.domain,
         "decode": context.decode,
         "versions": {
             "rnnzoo": __version__,

@@ -240,7 +240,8 @@ class Seq2Seq(PatternModel):
         config = self._constructor_config
 
         def source_ids(text):
-            return context.ids("source", text, reverse=context.reverse_source)
+            return context.ids("source", text, reverse=context.reverse_source,
+                               argument="text")
 
         def serve(text):
             tokens, scores, _ = self.decode(

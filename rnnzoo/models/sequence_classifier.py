@@ -161,7 +161,7 @@ class SequenceClassifier(PatternModel):
             return serving.raw_endpoints(self)
 
         def logits(text):
-            return self(context.ids("tokens", text), training=False)
+            return self(context.ids("tokens", text, argument="text"), training=False)
 
         def serve(text):
             outputs = logits(text)

@@ -144,7 +144,7 @@ class SequenceTagger(PatternModel):
             return language_model_endpoints(self, context)
 
         def serve(text):
-            ids = context.ids("tokens", text)
+            ids = context.ids("tokens", text, argument="text")
             tag_ids = tf.argmax(self(ids, training=False), axis=-1, output_type=tf.int32)
             real = ids[:, :-1] > 0
             tag_ids = tf.where(real, tag_ids[:, :-1], 0)
@@ -211,11 +211,12 @@ def language_model_endpoints(model, context):
     from rnnzoo.models import serving
 
     def serve(text):
-        tokens = model.sample_tokens(context.ids("tokens", text), **context.sampling())
+        prompt = context.ids("tokens", text, argument="text")
+        tokens = model.sample_tokens(prompt, **context.sampling())
         return {"text": context.text("tokens", tokens), "tokens": tokens}
 
     def score(text):
         return serving.next_token_scores(
-            lambda ids: model(ids, training=False), context.ids("tokens", text))
+            lambda ids: model(ids, training=False), context.ids("tokens", text, argument="text"))
 
     return [("serving_default", serve, [serving.TEXT]), ("score", score, [serving.TEXT])]

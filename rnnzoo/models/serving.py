@@ -3,9 +3,10 @@
 Each pattern model builds its own endpoints (`model.serving_endpoints(
 context)`) from these pieces; a `ServingContext` carries what the data did
 to the inputs before the model saw them (vocabularies, reversal,
-normalization) and the decoding settings, so a served model answers the
-input as its user writes it. The functions are TensorFlow graphs: export is
-TensorFlow.
+normalization), the form of input its data had (`InputForm`: what it
+accepts, and refuses) and the decoding settings, so a served model answers
+the input as its user writes it. The functions are TensorFlow graphs:
+export is TensorFlow.
 """
 
 import dataclasses
@@ -23,9 +24,138 @@ from rnnzoo.models.decoding import DECODE_DEFAULTS
 MAX_SERVED_TOKENS = 500
 
 
+#: What an input form may do to a text before it is checked, by name: a
+#: regular expression (RE2), its replacement, and what the user is told is
+#: ignored (with its verb).
+NORMALIZATIONS = {
+    "remove_whitespace": (r"[\s\p{Z}]+", "", "whitespace", "is"),
+    "strip_leading_zeros": (r"(^|[^0-9])0+([0-9])", r"\1\2", "leading zeros", "are"),
+}
+#: A refusal shows at most this many of the refused texts, each cut to
+#: `SHOWN_CHARACTERS` characters.
+SHOWN_TEXTS = 5
+SHOWN_CHARACTERS = 40
+
+
 def decode_defaults():
     """The decoding settings' defaults (`DECODE_DEFAULTS`)."""
     return dict(DECODE_DEFAULTS)
+
+
+@dataclasses.dataclass(frozen=True)
+class InputForm:
+    """The text a served model accepts: the form its training data had.
+
+    A served text is normalized as the training data was (`normalize`),
+    then, where the data had a closed form, must match `pattern` in full;
+    a batch holding a text outside it fails with an `InvalidArgumentError`
+    (`tf.debugging.Assert`, so TF Serving refuses it too) whose message
+    names the input, the accepted form and the refused texts:
+
+    `Input `text` must be one to three digits, '+', one to three digits
+    (e.g. 123+45; whitespace and leading zeros are ignored); received:
+    'abc'`.
+
+    Args:
+        normalize: names of `NORMALIZATIONS`, applied in this order.
+        pattern: the accepted form of the normalized text, a regular
+            expression in RE2 syntax (`tf.strings.regex_full_match`), or
+            `None`: any text is accepted (normalized).
+        description: the accepted form in words, for the message.
+        example: a text of that form, for the message.
+
+    Example:
+
+    >>> form = InputForm(normalize=["remove_whitespace"], pattern=r"[0-9]+",
+    ...                  description="digits", example="42")
+    >>> form.apply(tf.constant([" 4 2 "])).numpy()
+    array([b'42'], dtype=object)
+    """
+
+    normalize: tuple = ()
+    pattern: str | None = None
+    description: str | None = None
+    example: str | None = None
+
+    def __post_init__(self):
+        object.__setattr__(self, "normalize", tuple(self.normalize))
+        unknown = [name for name in self.normalize if name not in NORMALIZATIONS]
+        if unknown:
+            raise ValueError(f"Unknown normalization(s) {', '.join(map(repr, unknown))} of an "
+                             f"input form; known: {', '.join(NORMALIZATIONS)}.")
+        if self.pattern is not None and not self.description:
+            raise ValueError("An input form with a `pattern` needs its `description`, "
+                             "for the message of a refusal.")
+
+    @classmethod
+    def from_config(cls, config):
+        """The form of a card's `input_form` (`None` stays `None`)."""
+        if config is None or isinstance(config, cls):
+            return config
+        unknown = sorted(set(config) - {f.name for f in dataclasses.fields(cls)})
+        if unknown:
+            raise ValueError(f"Unknown key(s) {', '.join(unknown)} in an input form; known: "
+                             "normalize, pattern, description, example.")
+        return cls(**config)
+
+    def get_config(self):
+        """JSON-ready, as a card holds it."""
+        return {"normalize": list(self.normalize), "pattern": self.pattern,
+                "description": self.description, "example": self.example}
+
+    def rule(self, argument="text"):
+        """The accepted form in words: `Input `text` must be ...`."""
+        ignored = [NORMALIZATIONS[name][2:] for name in self.normalize]
+        notes = [f"e.g. {self.example}"] if self.example else []
+        if ignored:
+            verb = ignored[0][1] if len(ignored) == 1 else "are"
+            notes.append(f"{' and '.join(noun for noun, _ in ignored)} {verb} ignored")
+        notes = f" ({'; '.join(notes)})" if notes else ""
+        return f"Input `{argument}` must be {self.description}{notes}"
+
+    def apply(self, text):
+        """`text` normalized as the training data was."""
+        for name in self.normalize:
+            pattern, rewrite, *_ = NORMALIZATIONS[name]
+            text = tf.strings.regex_replace(text, pattern, rewrite)
+        return text
+
+    def check(self, text, argument="text"):
+        """`(normalized text, whether each is inside the form, the message
+        refusing those that are not)` of a batch of (valid UTF-8) strings."""
+        normalized = self.apply(text)
+        if self.pattern is None:
+            inside = tf.ones_like(normalized, tf.bool)
+        else:
+            inside = tf.strings.regex_full_match(normalized, self.pattern)
+        refused = tf.boolean_mask(text, tf.logical_not(inside))
+        message = tf.strings.join([f"{self.rule(argument)}; received: ",
+                                   _listed(refused, tf.size(text))])
+        return normalized, inside, message
+
+    def accept(self, text, argument="text"):
+        """The normalized `text`, in the graph; a text outside the form
+        fails the batch with an `InvalidArgumentError` (see `check`)."""
+        if self.pattern is None:
+            return self.apply(text)
+        normalized, inside, message = self.check(text, argument)
+        check = tf.debugging.Assert(tf.reduce_all(inside), [message])
+        with tf.control_dependencies([check]):
+            return tf.identity(normalized)
+
+
+def _listed(texts, total):
+    """`'a', 'b' (2 of 7 inputs)`: the first `SHOWN_TEXTS` of `texts`, each
+    cut to `SHOWN_CHARACTERS`, and how many of the `total` they are."""
+    shown = texts[:SHOWN_TEXTS]
+    cut = tf.strings.length(shown, unit="UTF8_CHAR") > SHOWN_CHARACTERS
+    shown = tf.strings.join([
+        "'", tf.strings.substr(shown, 0, SHOWN_CHARACTERS, unit="UTF8_CHAR"),
+        tf.where(cut, "...", ""), "'"])
+    count = tf.size(texts)
+    more = tf.where(count > SHOWN_TEXTS, ", ...", "")
+    of = tf.where(total > 1, tf.strings.format(" ({} of {} inputs)", (count, total)), "")
+    return tf.strings.join([tf.strings.reduce_join(shown, separator=", "), more, of])
 
 
 @dataclasses.dataclass
@@ -42,6 +172,11 @@ class ServingContext:
         reverse_source: whether the model reads its text input reversed
             (`addition`): the user's text is reversed in the graph.
         mean, std: forecasting: the model works on `(x - mean) / std`.
+        input_form: the `InputForm` of the user's text (or its config, a
+            card's `input_form`): normalized, and checked where the data
+            had a closed form; `None`: any text, as it is.
+        domain: what the data were, in words, for the card (`None`:
+            unknown).
         decode: decoding settings named as in the settings table
             (`decode_method`, `beam_width`, `length_penalty`,
             `max_new_tokens`, `temperature`, `seed`, `forecast_steps`) and
@@ -55,9 +190,13 @@ class ServingContext:
     reverse_source: bool = False
     mean: float | None = None
     std: float | None = None
+    input_form: InputForm | None = None
+    domain: str | None = None
     decode: dict = dataclasses.field(default_factory=dict)
 
-    def __post_init__(self):  # Read eagerly: not inside a traced function.
+    def __post_init__(self):
+        self.input_form = InputForm.from_config(self.input_form)
+        # Read eagerly: not inside a traced function.
         self.vocabularies = {name: vocabulary(layer) for name, layer in self.vectorizers.items()}
 
     def setting(self, name):
@@ -76,10 +215,23 @@ class ServingContext:
     def has(self, *names):
         return all(name in self.vectorizers for name in names)
 
-    def ids(self, name, text, reverse=False):
-        """Ids of `text` through the vectorizer `name` (see `text_to_ids`)."""
+    def ids(self, name, text, reverse=False, argument=None):
+        """Ids of `text` through the vectorizer `name` (see `text_to_ids`).
+        `argument`: the served input `text` is, when it is the user's text:
+        then the input form applies to it (a target's text is left as it
+        is)."""
         return text_to_ids(self.vectorizers[name], text, self.max_input_tokens,
-                           reverse=reverse, tokens=self.tokens)
+                           reverse=reverse, tokens=self.tokens,
+                           form=self.input_form if argument else None,
+                           argument=argument)
+
+    def refusal(self, text, argument="text"):
+        """Eagerly, outside a graph: the message refusing the strings of
+        `text` outside the input form, or `None` when it accepts them all."""
+        if self.input_form is None or self.input_form.pattern is None:
+            return None
+        _, inside, message = self.input_form.check(clean(text), argument)
+        return None if bool(tf.reduce_all(inside)) else message.numpy().decode("utf-8")
 
     def text(self, name, ids, end_id=None):
         """Text of generated `ids` over the vocabulary of `name`."""
@@ -107,10 +259,15 @@ def reverse_text(text, tokens="char"):
     )
 
 
-def text_to_ids(vectorizer, text, max_tokens, reverse=False, tokens="char"):
+def text_to_ids(vectorizer, text, max_tokens, reverse=False, tokens="char",
+                form=None, argument="text"):
     """Token ids `(batch, <= max_tokens + 1)`, int32, always one column of
-    padding at the end (so an empty string is a valid, fully masked row)."""
+    padding at the end (so an empty string is a valid, fully masked row).
+    With an `InputForm`, the text is normalized and checked first (a
+    refusal names it as the input `argument`)."""
     text = clean(text)
+    if form is not None:
+        text = form.accept(text, argument)
     if reverse:
         text = reverse_text(text, tokens)
     if isinstance(vectorizer, keras.layers.StringLookup):

@@ -52,6 +52,9 @@ def generate_text(run_dir, prompts=None, condition=None, **decode):
     if not prompts:
         raise UsageError(f"This run's model ({model.task}) writes from a text: pass "
                          "--prompt TEXT (repeatable).")
+    refused = context.refusal(tf.constant(prompts), "prompt")
+    if refused:  # Outside the form of the run's data: as the export refuses it.
+        raise UsageError(refused)
     result = serve(tf.constant(prompts))
     texts = [t.decode("utf-8") for t in result[outputs[0]].numpy()]
     if outputs[0] == "translation":

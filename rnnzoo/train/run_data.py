@@ -55,8 +55,9 @@ def load_data(recipe, settings, vectorizers=None):
 
 def data_facts(task_data):
     """What serving needs to know of the data beyond its vectorizers (the
-    labels, the token unit, what the data does to inputs), and where its
-    splits come from."""
+    labels, the token unit, what the data does to inputs, the form of its
+    inputs and what they are, where the data say), and where its splits
+    come from."""
     info = task_data.info
     sizes = next((info[k] for k in ("split_sizes", "split_tokens", "split_characters")
                   if k in info), None)
@@ -75,6 +76,8 @@ def data_facts(task_data):
         "reverse_source": task_data.reverse_source,
         "mean": task_data.mean,
         "std": task_data.std,
+        "input_form": info.get("input_form"),
+        "domain": info.get("domain"),
     }
 
 

@@ -263,7 +263,8 @@ class RunFolder:
 
     def serving_context(self, **decode):
         """The `ServingContext` of this run: its vocabularies, what its data
-        did to inputs, its decoding settings, overridden by `decode`."""
+        did to inputs and the form they had, its decoding settings,
+        overridden by `decode`."""
         from rnnzoo.models.serving import ServingContext
         from rnnzoo.models.serving import MAX_SERVED_TOKENS
         from rnnzoo.models.serving import decode_defaults
@@ -278,6 +279,8 @@ class RunFolder:
             reverse_source=bool(data.get("reverse_source")),
             mean=data.get("mean"),
             std=data.get("std"),
+            input_form=data.get("input_form"),
+            domain=data.get("domain"),
             decode={**{k: settings.get(k) for k in decode_defaults()},
                     **{k: v for k, v in decode.items() if v is not None}},
         )
