@@ -69,9 +69,9 @@ def test_help_is_quiet():
     assert result.returncode == 0 and "train" in result.stdout
     assert result.stderr == ""
     assert_quiet(result.stdout)
-    debug = subprocess.run([sys.executable, "-c", "import rnnzoo"], capture_output=True,
-                           text=True, timeout=120, cwd=ROOT,
-                           env=dict(os.environ, RNNZOO_DEBUG="1", TF_CPP_MIN_LOG_LEVEL="0"))
+    debug = subprocess.run([sys.executable, "-m", "rnnzoo", "--debug", "--help"],
+                           capture_output=True, text=True, timeout=120, cwd=ROOT,
+                           env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="0"))
     assert debug.returncode == 0 and debug.stderr  # TensorFlow's own lines, on request.
 
 

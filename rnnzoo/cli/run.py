@@ -1,6 +1,13 @@
-"""`rnnzoo evaluate RUN_DIR` and `rnnzoo generate RUN_DIR`."""
+"""`rnnzoo evaluate RUN_DIR` and `rnnzoo generate RUN_DIR_OR_EXPORT`."""
+
+import os
 
 from rnnzoo.cli.train import print_test_metrics
+from rnnzoo.errors import UsageError
+
+#: The served output that holds generated text, by task.
+GENERATED = ("text", "translation")
+
 
 def command_evaluate(args):
     from rnnzoo.train.commands import evaluate_run
@@ -10,6 +17,8 @@ def command_evaluate(args):
 
 
 def command_generate(args):
+    if not os.path.isfile(os.path.join(args.run_dir, "config.json")):
+        return generate_from_export(args)
     from rnnzoo.train.commands import generate_text
 
     for text in generate_text(
@@ -25,8 +34,38 @@ def command_generate(args):
     return 0
 
 
+def generate_from_export(args):
+    """`rnnzoo generate EXPORT_OR_ZOO_NAME`: the export's own
+    `serving_default`, which decodes as it was exported."""
+    from rnnzoo.export.predict import predict
+
+    given = [f"--{n.replace('_', '-')}" for n in ("max_new_tokens", "temperature", "top_k",
+                                                  "seed") if getattr(args, n) is not None]
+    if given:
+        raise UsageError(
+            f"{args.run_dir} is not a run folder; an export decodes as it was exported, so "
+            f"{', '.join(given)} apply to run folders only (`rnnzoo predict` runs exports).")
+    if args.condition is not None:
+        instances = [{"condition": args.condition}]
+    elif args.prompt:
+        instances = list(args.prompt)
+    else:
+        raise UsageError("Give --prompt TEXT (a language model, a translator) or "
+                         "--condition LABEL (a conditional generator).")
+    for row in predict(args.run_dir, instances):
+        found = [row[k] for k in GENERATED if k in row]
+        if not found:
+            raise UsageError(f"{args.run_dir} does not generate text (its outputs: "
+                             f"{', '.join(sorted(row))}); `rnnzoo predict` runs it.")
+        print(found[0])
+    return 0
+
+
 def run_dir_of(args):
-    return args.run_dir
+    """The run folder whose log takes an internal error's traceback: only
+    a run folder (never an export)."""
+    is_run = os.path.isfile(os.path.join(args.run_dir or "", "config.json"))
+    return args.run_dir if is_run else None
 
 
 def add_run_commands(commands):
@@ -35,8 +74,9 @@ def add_run_commands(commands):
     evaluate.add_argument("run_dir", help="a finished run folder")
     evaluate.set_defaults(handler=command_evaluate, run_folder=run_dir_of)
 
-    generate = commands.add_parser("generate", help="sample from a generative run")
-    generate.add_argument("run_dir", help="a finished run folder")
+    generate = commands.add_parser("generate", help="sample from a generative run or export")
+    generate.add_argument("run_dir", metavar="RUN_DIR_OR_EXPORT",
+                          help="a finished run folder, an export folder or a zoo name")
     generate.add_argument("--prompt", action="append", help="text to continue (repeatable)")
     generate.add_argument("--condition", help="class label of a conditional generator")
     generate.add_argument("--max-new-tokens", type=int, metavar="N",
