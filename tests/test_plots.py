@@ -136,7 +136,7 @@ def test_missing_matplotlib_names_the_extra(tmp_path, monkeypatch):
             call(str(tmp_path / "x.png"))
     assert not (tmp_path / "x.png").exists()
     (tmp_path / "summary.json").write_text(json.dumps({"runs": sweep_rows()}))
-    from rnnzoo.cli import UsageError, command_plot
+    from rnnzoo.cli.plot import UsageError, command_plot
 
     with pytest.raises(UsageError, match=r"rnnzoo\[plots\]"):
         command_plot(argparse.Namespace(run_dir=str(tmp_path), out=None, examples=2))
