@@ -110,30 +110,53 @@ def export_folder(name_or_path, base=None):
     return path
 
 
+def unnumbered(path):
+    """`path` without the counters Keras appends to automatic layer names
+    (`attention_cell_5/cell/kernel` -> `attention_cell/cell/kernel`)."""
+    return re.sub(r"_\d+(?=/|$)", "", path)
+
+
+def pair_weights(weights, saved):
+    """`{weight path: saved name}` for `weights`, each matched to a name of
+    `saved` (a dict or set of names): the same path, else the only unused
+    name equal to it without automatic-name counters (a model built after
+    others in one process numbers its unnamed layers)."""
+    pairs = {w.path: w.path for w in weights if w.path in saved}
+    unused = [name for name in saved if name not in pairs.values()]
+    for weight in weights:
+        if weight.path not in pairs:
+            found = [n for n in unused if unnumbered(n) == unnumbered(weight.path)]
+            if len(found) == 1:
+                pairs[weight.path] = found[0]
+                unused.remove(found[0])
+    return pairs
+
+
 def restore_weights(model, variables, path="the export"):
     """Assigns to each of `model.weights` the variable of `variables` whose
     name is the weight's path (TensorFlow names a Keras variable by its
-    path); every weight and every variable must be matched exactly once,
-    with the same shape."""
+    path; see `pair_weights`); every weight and every variable must be
+    matched exactly once, with the same shape."""
     saved = {}
     for variable in variables:
         saved.setdefault(re.sub(r":\d+$", "", variable.name), []).append(variable)
+    pairs = pair_weights(model.weights, saved)
     problems = []
     for weight in model.weights:
-        found = saved.get(weight.path, [])
+        found = saved.get(pairs.get(weight.path), [])
         if len(found) != 1:
             problems.append(f"{weight.path} ({'no' if not found else len(found)} "
                             "saved variables of that name)")
         elif tuple(found[0].shape) != tuple(weight.shape):
             problems.append(f"{weight.path} (shape {tuple(weight.shape)}, saved "
                             f"{tuple(found[0].shape)})")
-    extra = sorted(set(saved) - {weight.path for weight in model.weights})
+    extra = sorted(set(saved) - set(pairs.values()))
     problems += [f"{name} (saved, no such weight)" for name in extra]
     if problems:
         raise UsageError(f"{path} does not hold the weights of the {type(model).__name__} "
                          f"its card describes; unmatched: {'; '.join(problems)}.")
     for weight in model.weights:
-        weight.assign(saved[weight.path][0])
+        weight.assign(saved[pairs[weight.path]][0])
 
 
 def table_vocabularies(tables):

@@ -121,14 +121,17 @@ def initialize(model, start, label_names):
     """Copies the trained weights into `model` (matched by path and shape);
     returns the paths left at their initialization (a new output layer for
     other labels), `[]` when every weight was copied."""
+    from rnnzoo.export.pretrained import pair_weights
+
     trained = {w.path: w for w in start.model.weights}
+    pairs = pair_weights(model.weights, trained)
     new_head = label_names is not None and list(label_names) != list(start.label_names or [])
     fresh, missing = [], []
     for weight in model.weights:
         if new_head and weight.path.startswith(HEAD):
             fresh.append(weight.path)
             continue
-        source = trained.get(weight.path)
+        source = trained.get(pairs.get(weight.path))
         if source is None or tuple(source.shape) != tuple(weight.shape):
             missing.append(weight.path)
             continue
