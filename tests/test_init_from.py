@@ -41,9 +41,15 @@ def texts(tmp_path_factory):
     return first, second
 
 
-def test_a_language_model_starts_from_an_export_and_keeps_its_vocabulary(tmp_path, texts):
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory, texts):
+    """A smoke language model trained on the first text."""
+    return smoke("shakespeare_char", tmp_path_factory.mktemp("trained"), "first", texts[0])
+
+
+def test_a_language_model_starts_from_an_export_and_keeps_its_vocabulary(tmp_path, texts,
+                                                                        trained):
     first, second = texts
-    trained = smoke("shakespeare_char", tmp_path, "first", first)
     export = export_run(trained.run_dir, name="first", base_dir=str(tmp_path / "exports"))
     seen = FirstWeights()
     tuned = smoke("shakespeare_char", tmp_path, "second", second, [seen], init_from=export)
@@ -85,9 +91,8 @@ def test_a_classifier_keeps_its_encoder_and_gets_a_new_head_for_new_labels(tmp_p
     assert tuned.metrics["run"]["init_from"]["label_names"] == ["bad", "good"]
 
 
-def test_another_architecture_or_task_is_refused_and_writes_nothing(tmp_path, texts):
+def test_another_architecture_or_task_is_refused_and_writes_nothing(tmp_path, texts, trained):
     first, second = texts
-    trained = smoke("shakespeare_char", tmp_path, "first", first)
     with pytest.raises(UsageError, match="--units 32 asks for another model .* units is 16"):
         smoke("shakespeare_char", tmp_path, "units", second, init_from=trained.run_dir,
               units=32)
