@@ -62,10 +62,16 @@ def generate_from_export(args):
 
 
 def run_dir_of(args):
-    """The run folder whose log takes an internal error's traceback: only
-    a run folder (never an export)."""
-    is_run = os.path.isfile(os.path.join(args.run_dir or "", "config.json"))
-    return args.run_dir if is_run else None
+    return args.run_dir
+
+
+def generated_from(args):
+    """The folder whose log takes an internal error of `generate`: a run
+    folder's, never an export's (nor a zoo name's)."""
+    folder = args.run_dir or ""
+    export = os.path.isfile(os.path.join(folder, "saved_model.pb")) or (
+        os.path.isdir(folder) and any(n.isdigit() for n in os.listdir(folder)))
+    return None if export or not os.path.isdir(folder) else folder
 
 
 def add_run_commands(commands):
@@ -86,4 +92,4 @@ def add_run_commands(commands):
     generate.add_argument("--top-k", type=int, metavar="K",
                           help="sample among the K likeliest tokens (default: all)")
     generate.add_argument("--seed", type=int, help="sampling seed (default: the run's)")
-    generate.set_defaults(handler=command_generate, run_folder=run_dir_of)
+    generate.set_defaults(handler=command_generate, run_folder=generated_from)
