@@ -5,10 +5,6 @@ import os
 from rnnzoo.cli.train import print_test_metrics
 from rnnzoo.errors import UsageError
 
-#: The served output that holds generated text, by task.
-GENERATED = ("text", "translation")
-
-
 def command_evaluate(args):
     from rnnzoo.train.commands import evaluate_run
 
@@ -38,6 +34,7 @@ def generate_from_export(args):
     """`rnnzoo generate EXPORT_OR_ZOO_NAME`: the export's own
     `serving_default`, which decodes as it was exported."""
     from rnnzoo.export.predict import predict
+    from rnnzoo.train.commands import GENERATED
 
     given = [f"--{n.replace('_', '-')}" for n in ("max_new_tokens", "temperature", "top_k",
                                                   "seed") if getattr(args, n) is not None]

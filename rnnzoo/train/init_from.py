@@ -143,13 +143,11 @@ def initialize(model, start, label_names):
     return fresh
 
 
-def out_of_vocabulary(dataset, limit=None):
+def out_of_vocabulary(dataset):
     """`(unknown tokens, tokens)` of the token-id inputs of `dataset`'s
     `(inputs, targets)` batches: id 1 is out-of-vocabulary, 0 padding."""
     unknown = total = 0
-    for batch, (inputs, _) in enumerate(dataset):
-        if limit is not None and batch >= limit:
-            break
+    for inputs, _ in dataset:
         for name, ids in inputs.items():
             if name.endswith("ids"):
                 ids = np.asarray(ids)
