@@ -69,10 +69,35 @@ def test_help_is_quiet():
     assert result.returncode == 0 and "train" in result.stdout
     assert result.stderr == ""
     assert_quiet(result.stdout)
-    debug = subprocess.run([sys.executable, "-m", "rnnzoo", "--debug", "--help"],
-                           capture_output=True, text=True, timeout=120, cwd=ROOT,
-                           env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL="0"))
-    assert debug.returncode == 0 and debug.stderr  # TensorFlow's own lines, on request.
+
+
+ANSWERED_AT_ONCE = [  # (arguments, exit status): help, listings and usage errors.
+    (["--help"], 0), (["train", "--help"], 0), (["train", "addition", "--help"], 0),
+    (["train", "long_range", "--help"], 0), (["list", "recipes"], 0), (["zoo"], 0),
+    (["trian"], 2), (["train", "imbd"], 2), (["train", "addition", "--epoch", "3"], 2),
+    (["train", "addition", "--epochs", "x"], 2), (["train", "addition", "--cell", "lstn"], 2),
+    (["predict"], 2), (["list"], 2),
+]
+
+
+def test_help_listings_and_usage_errors_do_not_import_tensorflow():
+    script = f"""
+import json, sys
+from rnnzoo.cli import main
+statuses = []
+for argv in {[argv for argv, _ in ANSWERED_AT_ONCE]!r}:
+    try:
+        statuses.append(main(argv))
+    except SystemExit as stop:
+        statuses.append(stop.code)
+print(json.dumps([statuses, sorted(m for m in sys.modules if m.split(".")[0] in
+                                   ("tensorflow", "keras", "tensorflow_datasets"))]))
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120, cwd=ROOT)
+    statuses, heavy = json.loads(result.stdout.strip().splitlines()[-1])
+    assert statuses == [status for _, status in ANSWERED_AT_ONCE], result.stderr[-3000:]
+    assert heavy == []
 
 
 def test_train_help_shows_the_recipe_values():

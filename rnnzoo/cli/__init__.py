@@ -22,7 +22,6 @@ from rnnzoo.cli.plot import add_plot_command
 from rnnzoo.cli.report import report
 from rnnzoo.cli.run import add_run_commands
 from rnnzoo.cli.serve import add_serve_commands
-from rnnzoo.cli.startup import debugging
 from rnnzoo.cli.startup import quiet_tensorflow
 from rnnzoo.cli.train import add_train_command
 from rnnzoo.cli.train import add_train_flags
@@ -132,8 +131,6 @@ def build_parser(argv=()):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    # Before anything imports TensorFlow (the settings table does): quietly.
-    quiet_tensorflow("--debug" in argv or debugging())
     parser = build_parser(argv)
     args = parser.parse_args(argv)
     args.argv = argv

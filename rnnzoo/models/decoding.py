@@ -21,18 +21,6 @@ from rnnzoo.checks import check_positive_int
 
 NEG_INF = -1e9
 
-#: The decoding settings when a run or a request does not say: the training
-#: settings table (`rnnzoo.train.recipe.SETTINGS`) takes its defaults from
-#: here.
-DECODE_DEFAULTS = {
-    "decode_method": "greedy",
-    "beam_width": 4,
-    "length_penalty": 0.6,
-    "max_new_tokens": 100,
-    "temperature": 0.8,
-    "seed": 0,
-    "forecast_steps": 1,
-}
 _TRACED = weakref.WeakKeyDictionary()
 
 

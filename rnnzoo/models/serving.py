@@ -17,7 +17,7 @@ import tensorflow as tf
 from rnnzoo.data.vectorize import SPECIAL_TOKENS
 from rnnzoo.data.vectorize import token_separator
 from rnnzoo.data.vectorize import vocabulary
-from rnnzoo.models.decoding import DECODE_DEFAULTS
+from rnnzoo.decoding_defaults import DECODE_DEFAULTS
 
 #: The longest input a served model reads, in tokens, unless the run set
 #: `max_input_tokens`.

@@ -6,7 +6,7 @@ import pkgutil
 from typing import Any
 
 from rnnzoo.checks import suggest
-from rnnzoo.models.decoding import DECODE_DEFAULTS
+from rnnzoo.decoding_defaults import DECODE_DEFAULTS
 from rnnzoo.errors import UsageError
 
 
