@@ -110,6 +110,8 @@ def test_train_help_shows_the_recipe_values():
     assert "--smoke sets epochs=1, batch_size=16, units=16" in text
     imdb = " ".join(rnnzoo("train", "imdb_sentiment", "--help").stdout.split())
     assert "(recipe imdb_sentiment: imdb_reviews)" in imdb and "addition: 30" not in imdb
+    for flag in ("--cells", "--lengths", "--length ", "--forecast-steps", "--beam-width"):
+        assert flag not in imdb  # Settings that do not apply to a classifier.
     script = subprocess.run([sys.executable, "-m", "rnnzoo.recipes.addition", "--help"],
                             capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert "(recipe addition: 30)" in " ".join(script.stdout.split())

@@ -7,9 +7,29 @@ import os
 from rnnzoo.cli.startup import quiet_tensorflow
 from rnnzoo.errors import UsageError
 
-def add_setting_flags(parser, values=None, owner="default"):
+_DECODED = ("language_model", "conditional_generation", "seq2seq")
+#: Settings that only some runs use, and the tasks (or "sweep") they apply
+#: to: a recipe's help leaves them out elsewhere, unless the recipe sets them
+#: (they are still accepted).
+APPLIES_TO = {
+    "cells": ("sweep",),
+    "lengths": ("sweep",),
+    "length": (),  # The long-range recipes set it.
+    "forecast_steps": ("regression",),
+    "decode_method": ("seq2seq",),
+    "beam_width": ("seq2seq",),
+    "length_penalty": ("seq2seq",),
+    "eval_examples": ("seq2seq", "tagging"),
+    "max_new_tokens": _DECODED,
+    "temperature": ("language_model", "conditional_generation"),
+}
+
+
+def add_setting_flags(parser, values=None, owner="default", kind=None, recipe_sets=()):
     """The flags of every setting; their help ends with `values[name]` (the
-    defaults, or a recipe's values)."""
+    defaults, or a recipe's values). With `kind` (a task, or "sweep"), the
+    help leaves out the settings that do not apply to it (`APPLIES_TO`) and
+    that the recipe does not set (`recipe_sets`)."""
     from rnnzoo.train.recipe import RENAMED
     from rnnzoo.train.recipe import SETTINGS
 
@@ -24,6 +44,8 @@ def add_setting_flags(parser, values=None, owner="default"):
         value = values.get(name)
         shown = "" if value is None or value is False else f" ({owner}: {value})"
         text = setting.help + shown.replace("%", "%%")
+        if kind and kind not in APPLIES_TO.get(name, (kind,)) and name not in recipe_sets:
+            text = argparse.SUPPRESS
         if setting.kind is bool:
             group.add_argument(flag, dest=name, action="store_true", default=None,
                                help=text)
@@ -54,12 +76,14 @@ def add_train_flags(parser, recipe=None):
             f"{recipe.name}: {recipe.description}. Trains {', '.join(recipe.recipes)} "
             "with every cell and length, each with its recipe's values (`rnnzoo train "
             "NAME --help`); a setting given here applies to every run.")
-        add_setting_flags(parser, recipe.settings, f"recipe {recipe.name}")
+        add_setting_flags(parser, recipe.settings, f"recipe {recipe.name}", "sweep",
+                          recipe.settings)
         return
     parser.description = f"{recipe.name}: {recipe.description}." + (
         " --smoke sets " + ", ".join(f"{k}={v}" for k, v in recipe.smoke.items()) + "."
         if recipe.smoke else "")
-    add_setting_flags(parser, resolve(recipe), f"recipe {recipe.name}")
+    add_setting_flags(parser, resolve(recipe), f"recipe {recipe.name}", recipe.task,
+                      recipe.settings)
 
 
 def recipe_in(argv):

@@ -10,6 +10,7 @@ GENERATED = ("translation", "text")
 def evaluate_run(run_dir):
     """Recomputes the held-out metrics of a run; returns them and stores
     them under `"test"` in its `metrics.json`."""
+    from rnnzoo.train.engine import finite_passes
     from rnnzoo.train.evaluation import held_out_metrics
     from rnnzoo.train.recipe import find_recipe
     from rnnzoo.train.run_data import load_data
@@ -19,7 +20,8 @@ def evaluate_run(run_dir):
     model = folder.load_model()
     recipe = find_recipe(config["recipe"])
     task_data = load_data(recipe, config["settings"])
-    test = held_out_metrics(model, task_data, recipe, config["settings"])
+    with finite_passes():
+        test = held_out_metrics(model, task_data, recipe, config["settings"])
     folder.write_metrics(test=test)
     return test
 
