@@ -132,9 +132,10 @@ def test_generate_flags_have_help(capsys):
 
 @pytest.fixture(scope="module")
 def smoke_run(tmp_path_factory):
-    """`rnnzoo train addition --smoke` in a new process: (result, run dir)."""
+    """`rnnzoo train addition --smoke` in a new process, its output to a
+    pipe: (result, run dir)."""
     base = tmp_path_factory.mktemp("cli")
-    result = rnnzoo("train", "addition", "--smoke", "--quiet", "--output-dir",
+    result = rnnzoo("train", "addition", "--smoke", "--output-dir",
                     str(base / "runs"), "--data-dir", str(base / "data"))
     return result, base / "runs" / "addition"
 
@@ -145,6 +146,8 @@ def test_training_is_quiet(smoke_run):
     assert result.stderr == ""
     assert_quiet(result.stdout)
     assert "test exact_match:" in result.stdout and (run_dir / "model.keras").exists()
+    # Not a terminal: one line per epoch, no progress bar's control characters.
+    assert not set("\x1b\r\b") & set(result.stdout), repr(result.stdout[-500:])
 
 
 # User mistakes and internal errors.

@@ -16,7 +16,7 @@ from rnnzoo.train.recipe import SETTINGS
 from rnnzoo.train.recipe import find_recipe
 
 needs_matplotlib = pytest.mark.skipif(
-    importlib.util.find_spec("matplotlib") is None, reason='needs pip install "rnnzoo[plots]"')
+    importlib.util.find_spec("matplotlib") is None, reason='needs matplotlib (pip install -e ".[plots]")')
 
 
 def png_size(path):

@@ -1,7 +1,7 @@
 """Figures of a run as PNG files: learning curves, gradient flow through
 time, attention maps, and the `long_range` sweep.
 
-Needs matplotlib, the optional `plots` extra (`pip install "rnnzoo[plots]"`),
+Needs matplotlib, the optional `plots` extra (`pip install -e ".[plots]"` in a clone),
 imported only when a figure is drawn. `rnnzoo plot RUN_DIR [--out DIR]`
 draws every figure a run folder (or a `long_range` sweep folder) has data
 for. Figures are drawn on their own `matplotlib.figure.Figure`, without
@@ -17,7 +17,7 @@ import numpy as np
 from rnnzoo.cli.run import run_dir_of
 from rnnzoo.errors import UsageError
 
-INSTALL_HINT = 'pip install "rnnzoo[plots]"'
+INSTALL_HINT = 'pip install -e ".[plots]" in your rnnzoo clone (or pip install matplotlib)'
 DPI = 100
 TASK_LOSS = {
     "classification": "cross-entropy (nats per example)",
@@ -380,7 +380,7 @@ def command_plot(args):
 def add_plot_command(commands):
     """`rnnzoo plot RUN_DIR [--out DIR] [--examples N]`."""
     plot = commands.add_parser(
-        "plot", help="draw a run folder's figures as PNG files (needs rnnzoo[plots])",
+        "plot", help="draw a run folder's figures as PNG files (needs matplotlib)",
         description="Draws learning curves, gradient flow through time, attention "
         "maps, and the long_range figures of a run or sweep folder as PNG files. "
         f"Needs matplotlib: {INSTALL_HINT}")

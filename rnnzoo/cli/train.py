@@ -3,6 +3,7 @@ and the run."""
 
 import argparse
 import os
+import sys
 
 from rnnzoo.cli.startup import quiet_tensorflow
 from rnnzoo.errors import UsageError
@@ -57,7 +58,7 @@ def add_setting_flags(parser, values=None, owner="default", kind=None, recipe_se
 def add_train_flags(parser, recipe=None):
     """The flags of `rnnzoo train`; with a `recipe`, their help shows its
     values."""
-    parser.add_argument("--quiet", action="store_true", help="one line per epoch")
+    parser.add_argument("--quiet", action="store_true", help="one line per epoch (the default when the output is not a terminal)")
     parser.add_argument("--export", nargs="?", const="", metavar="NAME",
                         help="export the trained model for TF Serving (default name: the recipe)")
     parser.add_argument("--base-dir", default="saved_models", help="folder of exports")
@@ -149,7 +150,9 @@ def command_train(args):
 
     recipe, settings = recipe_of(args), settings_from(args)  # Checked before TensorFlow loads.
     quiet_tensorflow(args.debug)
-    verbose = 2 if args.quiet else 1
+    # Keras's progress bar redraws itself with control characters: only on a
+    # terminal; a log written to a file gets one line per epoch.
+    verbose = 2 if args.quiet or not sys.stdout.isatty() else 1
     if isinstance(recipe, Sweep):
         from rnnzoo.train.sweep import run_sweep
 
