@@ -48,8 +48,8 @@ def add_setting_flags(parser, values=None, owner="default", kind=None, recipe_se
         if kind and kind not in APPLIES_TO.get(name, (kind,)) and name not in recipe_sets:
             text = argparse.SUPPRESS
         if setting.kind is bool:
-            group.add_argument(flag, dest=name, action="store_true", default=None,
-                               help=text)
+            group.add_argument(flag, dest=name, action=argparse.BooleanOptionalAction,
+                               default=None, help=text)
         else:
             metavar = "|".join(setting.choices) if setting.choices else setting.kind.__name__.upper()
             group.add_argument(flag, dest=name, default=None, metavar=metavar, help=text)
