@@ -2,6 +2,7 @@
 learning-rate schedules, validation data that never comes from the test
 file, and the chrono initialization of the long-range recipes."""
 
+import json
 import math
 
 import keras
@@ -73,6 +74,7 @@ def test_early_stopping_stops_after_patience_epochs(tmp_path):
     assert selection["epochs_done"] == selection["epoch"] + 2 < 20
     assert len(result.metrics["history"]["loss"]) == selection["epochs_done"]
     assert "stopped early" in selection["reason"]
+    assert selection["stopped"] == "patience" and selection["converged"] is True
 
 
 def test_a_run_stops_once_it_reaches_its_target(tmp_path):
@@ -81,6 +83,48 @@ def test_a_run_stops_once_it_reaches_its_target(tmp_path):
     assert selection["reached_target"] and selection["stopped_early"]
     assert selection["epochs_done"] == selection["epoch"] == 1
     assert "reached the target 1e+09" in selection["reason"]
+    assert selection["stopped"] == "target" and selection["converged"] is True
+
+
+def ended(values, patience=0, epochs=None, min_delta=0.0):
+    selection = Selection(on="val_loss", patience=patience, min_delta=min_delta,
+                          epochs=epochs or len(values))
+    for epoch, value in enumerate(values, 1):
+        selection.update(epoch, {"val_loss": value})
+    return selection, selection.report(len(values))
+
+
+def test_a_run_at_its_ceiling_converged_only_if_it_had_stopped_improving():
+    # With patience, a run that reaches the ceiling has improved within its
+    # last `patience` epochs (early stopping would have ended it otherwise).
+    selection, report = ended([3.0, 2.0, 2.5, 2.4], patience=3)
+    assert (report["stopped"], report["converged"], report["epochs"]) == ("ceiling", False, 4)
+    assert "did not converge" in report["reason"]
+    note = selection.not_converged_note(4)
+    assert "ceiling of 4 epochs" in note and "--epochs 8" in note and "(best: epoch 2)" in note
+    # Without patience: the last epoch decides.
+    assert ended([3.0, 2.0, 1.0])[1]["converged"] is False
+    selection, report = ended([3.0, 1.0, 2.0])
+    assert (report["stopped"], report["converged"]) == ("ceiling", True)
+    assert selection.not_converged_note(3) is None and "converge" not in report["reason"]
+    # An improvement no larger than min_delta is no progress.
+    assert ended([3.0, 2.0, 1.999], min_delta=0.01)[1]["converged"] is True
+    # Patience that ends the run at the ceiling's epoch: stopped by patience.
+    assert ended([1.0, 2.0, 2.0], patience=2)[1]["stopped"] == "patience"
+    # A run still training has not stopped.
+    _, report = ended([3.0, 2.0], epochs=5)
+    assert report["stopped"] is None and report["converged"] is None
+
+
+def test_a_run_that_ends_at_its_ceiling_while_improving_says_so(tmp_path, capsys):
+    result = smoke(tmp_path, Sabotage(start=99), epochs=1)
+    selection = result.metrics["selection"]
+    assert (selection["stopped"], selection["converged"]) == ("ceiling", False)
+    saved = json.loads((tmp_path / "addition" / "metrics.json").read_text())
+    assert saved["selection"] == selection
+    out = capsys.readouterr().out
+    assert "note: the run did not converge: it reached the ceiling of 1 epoch while" in out
+    assert "--epochs 2" in out
 
 
 def test_a_target_is_reached_at_or_beyond_it_in_the_metrics_direction():

@@ -256,7 +256,7 @@ def _train(recipe, settings, strategy, task_data, model, folder, chief_folder, v
     available = ["val_loss"] + [f"val_{m.name}" for m in model.default_metrics()]
     selection = Selection.from_state(
         state.get("selection"), check_select_on(settings["select_on"], available),
-        settings["patience"], settings["min_delta"], settings["target"],
+        settings["patience"], settings["min_delta"], settings["target"], settings["epochs"],
     )
     plateau = schedules.plateau_callback(settings)
     if plateau:
@@ -306,6 +306,9 @@ def _train(recipe, settings, strategy, task_data, model, folder, chief_folder, v
     elif selection.stopped_early:
         phase(verbose, f"stopped early: {selection.on} did not improve for {selection.wait} epochs")
     final = folder.state()
+    note = selection.not_converged_note(final["epoch"])
+    if note:
+        print(note, flush=True)
     folder.load_selected(model, final)
     phase(verbose, f"selected epoch {selection.epoch} ({selection.on} {selection.value:.4f}); "
                    "evaluating it on the test split")
