@@ -13,6 +13,7 @@ from rnnzoo import data as rz_data
 from rnnzoo import layers
 from rnnzoo.train import schedules
 from rnnzoo.train.recipe import find_recipe
+from rnnzoo.train.recipe import resolve
 from rnnzoo.train.run_folder import RunFolder
 from rnnzoo.train.selection import Selection
 from rnnzoo.train.engine import run
@@ -100,8 +101,10 @@ def test_a_run_at_its_ceiling_converged_only_if_it_had_stopped_improving():
     selection, report = ended([3.0, 2.0, 2.5, 2.4], patience=3)
     assert (report["stopped"], report["converged"], report["epochs"]) == ("ceiling", False, 4)
     assert "did not converge" in report["reason"]
-    note = selection.not_converged_note(4)
-    assert "ceiling of 4 epochs" in note and "--epochs 8" in note and "(best: epoch 2)" in note
+    assert selection.not_converged_note(4) == (
+        "note: the run did not converge: it reached its ceiling of 4 epochs 2 epoch(s) after "
+        "val_loss last improved, before --patience 3 epochs without progress would stop it "
+        "(best: epoch 2). Raise the ceiling, e.g. --epochs 8, in a new run folder (--run-dir).")
     # Without patience: the last epoch decides.
     assert ended([3.0, 2.0, 1.0])[1]["converged"] is False
     selection, report = ended([3.0, 1.0, 2.0])
@@ -123,7 +126,8 @@ def test_a_run_that_ends_at_its_ceiling_while_improving_says_so(tmp_path, capsys
     saved = json.loads((tmp_path / "addition" / "metrics.json").read_text())
     assert saved["selection"] == selection
     out = capsys.readouterr().out
-    assert "note: the run did not converge: it reached the ceiling of 1 epoch while" in out
+    assert ("note: the run did not converge: it reached its ceiling of 1 epoch while "
+            "val_loss still improved in its last epoch (best: epoch 1)") in out
     assert "--epochs 2" in out
 
 
@@ -166,6 +170,12 @@ def test_warmup_cosine_follows_its_formula_per_step():
         assert float(schedule(step)) == pytest.approx(
             cosine(min(step, 100), 0.01, 10, 100), abs=1e-7), step
     assert schedules.learning_rate({**settings, "lr_schedule": "constant"}, 25) == 0.01
+
+
+def test_a_shorter_epochs_is_the_budget_the_cosine_schedule_fits():
+    settings = resolve(find_recipe("addition"), {"epochs": 5})  # The recipe's: 30.
+    schedule = schedules.learning_rate(settings, steps_per_epoch=10)
+    assert float(schedule(49)) > 0 and float(schedule(50)) == pytest.approx(0.0, abs=1e-9)
 
 
 class RecordRate(keras.callbacks.Callback):

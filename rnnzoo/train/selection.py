@@ -128,13 +128,16 @@ class Selection:
         which flag to raise; `None` for a run that converged."""
         if self.converged(epochs_done) is not False:
             return None
-        window = max(self.patience, 1)
         epochs = f"{self.epochs} epoch{'s' if self.epochs != 1 else ''}"
-        return (f"note: the run did not converge: it reached the ceiling of "
-                f"{epochs} while {self.on} still improved by more than "
-                f"{self.min_delta:g} within the last {window} epoch(s) (best: epoch "
-                f"{self.epoch}). Raise the ceiling, e.g. --epochs {2 * self.epochs}, "
-                f"into a new run folder (--run-dir).")
+        by = f" by more than {self.min_delta:g}" if self.min_delta else ""
+        if self.wait == 0:
+            how = f"while {self.on} still improved{by} in its last epoch"
+        else:
+            how = (f"{self.wait} epoch(s) after {self.on} last improved{by}, before "
+                   f"--patience {self.patience} epochs without progress would stop it")
+        return (f"note: the run did not converge: it reached its ceiling of {epochs} {how} "
+                f"(best: epoch {self.epoch}). Raise the ceiling, e.g. --epochs "
+                f"{2 * self.epochs}, in a new run folder (--run-dir).")
 
     def state(self):
         return dataclasses.asdict(self)
