@@ -292,3 +292,21 @@ def test_chrono_is_off_by_default_and_needs_a_gated_cell():
         models.SequenceTagger(cell="elman", num_tags=3, vocabulary_size=5, chrono_max_steps=9)
     layer = layers.GRU(4, chrono_max_steps=50)
     assert layers.GRU.from_config(layer.get_config()).cell.chrono_max_steps == 50
+
+
+def test_a_run_on_a_tiny_file_stops_early_by_default(tmp_path, monkeypatch):
+    from rnnzoo.train import user_defaults
+
+    # The rule's table, with a short patience: the run stops by the rule's
+    # patience, whatever its tuned values.
+    rule = user_defaults.Rule("examples", ((None, {"patience": 2, "epochs": 50}),))
+    monkeypatch.setitem(user_defaults.RULES, "classification", rule)
+    path = tmp_path / "reviews.tsv"
+    path.write_text("".join(f"{w} film {i}\t{w}\n" for i in range(20) for w in ("good", "bad")))
+    result = run(find_recipe("imdb_sentiment"),
+                 {"data": str(path), "units": 8, "batch_size": 8, "learning_rate": 0.01,
+                  "output_dir": str(tmp_path)}, verbose=0, callbacks=[Sabotage(start=2)])
+    selection = result.metrics["selection"]
+    assert (selection["stopped"], selection["converged"]) == ("patience", True)
+    assert (selection["patience"], selection["epoch"], selection["epochs_done"]) == (2, 1, 3)
+    assert result.metrics["run"]["data_size_rule"]["applied"] == {"patience": 2, "epochs": 50}
