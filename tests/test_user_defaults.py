@@ -3,6 +3,7 @@
 
 import pytest
 
+from rnnzoo import cli
 from rnnzoo.train import user_defaults
 from rnnzoo.train.recipe import find_recipe
 from rnnzoo.train.recipe import recipe_names
@@ -110,3 +111,21 @@ def test_the_recipes_own_dataset_keeps_the_recipes_values(name):
         assert fit is None and settings == resolve(recipe, overrides)
     assert {k: resolve(recipe)[k] for k in recipe.settings} == recipe.settings
 
+
+def test_data_check_prints_the_settings_of_the_run(tmp_path, capsys):
+    path = tsv(tmp_path / "small.tsv", 100)
+    assert cli.main(["data", "check", "classification", path]) == 0
+    out = capsys.readouterr().out
+    expected = band("classification", 90)
+    assert (f"rnnzoo train imdb_sentiment --data {path} takes (90 training examples: "
+            "band up to ") in out
+    assert f"units {expected['units']}, num_layers 2, dropout {expected['dropout']}" in out
+    assert (f"epochs {expected['epochs']} at most: it stops after {expected['patience']} "
+            "epochs without a better val_accuracy") in out
+    assert cli.main(["data", "check", "seq2seq", path, "--recipe", "addition"]) == 0
+    assert "rnnzoo train addition --data" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["data", "check", "seq2seq", path, "--recipe", "imdb_sentiment"])
+    assert stop.value.code == 2
+    assert ("--recipe imdb_sentiment trains on classification files, not seq2seq; recipes "
+            "of seq2seq files: addition, ted_translate.") in capsys.readouterr().err
