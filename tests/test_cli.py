@@ -104,7 +104,9 @@ def test_train_help_shows_the_recipe_values():
     addition = rnnzoo("train", "addition", "--help")
     assert addition.returncode == 0 and addition.stderr == ""
     text = " ".join(addition.stdout.split())
-    assert "most training epochs (recipe addition: 30)" in text
+    assert "most training epochs: a ceiling;" in text
+    assert "while still improving says so (recipe addition: 30)" in text
+    assert "With --data, settings you do not give fit the size of your files" in text
     assert "global batch size (recipe addition: 128)" in text
     assert "a seeded 5% slice" in text  # `%%` in a setting's help.
     assert "--smoke sets epochs=1, batch_size=16, units=16" in text
@@ -114,9 +116,9 @@ def test_train_help_shows_the_recipe_values():
         assert flag not in imdb  # Settings that do not apply to a classifier.
     script = subprocess.run([sys.executable, "-m", "rnnzoo.recipes.addition", "--help"],
                             capture_output=True, text=True, timeout=120, cwd=ROOT)
-    assert "(recipe addition: 30)" in " ".join(script.stdout.split())
+    assert "says so (recipe addition: 30)" in " ".join(script.stdout.split())
     generic = " ".join(rnnzoo("train", "--help").stdout.split())
-    assert "most training epochs (default: 10)" in generic
+    assert "improving says so (default: 10)" in generic
 
 
 def test_generate_flags_have_help(capsys):

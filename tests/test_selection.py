@@ -2,6 +2,7 @@
 learning-rate schedules, validation data that never comes from the test
 file, and the chrono initialization of the long-range recipes."""
 
+import json
 import math
 
 import keras
@@ -12,6 +13,7 @@ from rnnzoo import data as rz_data
 from rnnzoo import layers
 from rnnzoo.train import schedules
 from rnnzoo.train.recipe import find_recipe
+from rnnzoo.train.recipe import resolve
 from rnnzoo.train.run_folder import RunFolder
 from rnnzoo.train.selection import Selection
 from rnnzoo.train.engine import run
@@ -73,6 +75,7 @@ def test_early_stopping_stops_after_patience_epochs(tmp_path):
     assert selection["epochs_done"] == selection["epoch"] + 2 < 20
     assert len(result.metrics["history"]["loss"]) == selection["epochs_done"]
     assert "stopped early" in selection["reason"]
+    assert selection["stopped"] == "patience" and selection["converged"] is True
 
 
 def test_a_run_stops_once_it_reaches_its_target(tmp_path):
@@ -81,6 +84,51 @@ def test_a_run_stops_once_it_reaches_its_target(tmp_path):
     assert selection["reached_target"] and selection["stopped_early"]
     assert selection["epochs_done"] == selection["epoch"] == 1
     assert "reached the target 1e+09" in selection["reason"]
+    assert selection["stopped"] == "target" and selection["converged"] is True
+
+
+def ended(values, patience=0, epochs=None, min_delta=0.0):
+    selection = Selection(on="val_loss", patience=patience, min_delta=min_delta,
+                          epochs=epochs or len(values))
+    for epoch, value in enumerate(values, 1):
+        selection.update(epoch, {"val_loss": value})
+    return selection, selection.report(len(values))
+
+
+def test_a_run_at_its_ceiling_converged_only_if_it_had_stopped_improving():
+    # With patience, a run that reaches the ceiling has improved within its
+    # last `patience` epochs (early stopping would have ended it otherwise).
+    selection, report = ended([3.0, 2.0, 2.5, 2.4], patience=3)
+    assert (report["stopped"], report["converged"], report["epochs"]) == ("ceiling", False, 4)
+    assert "did not converge" in report["reason"]
+    assert selection.not_converged_note(4) == (
+        "note: the run did not converge: it reached its ceiling of 4 epochs 2 epoch(s) after "
+        "val_loss last improved, before --patience 3 epochs without progress would stop it "
+        "(best: epoch 2). Raise the ceiling, e.g. --epochs 8, in a new run folder (--run-dir).")
+    # Without patience: the last epoch decides.
+    assert ended([3.0, 2.0, 1.0])[1]["converged"] is False
+    selection, report = ended([3.0, 1.0, 2.0])
+    assert (report["stopped"], report["converged"]) == ("ceiling", True)
+    assert selection.not_converged_note(3) is None and "converge" not in report["reason"]
+    # An improvement no larger than min_delta is no progress.
+    assert ended([3.0, 2.0, 1.999], min_delta=0.01)[1]["converged"] is True
+    # Patience that ends the run at the ceiling's epoch: stopped by patience.
+    assert ended([1.0, 2.0, 2.0], patience=2)[1]["stopped"] == "patience"
+    # A run still training has not stopped.
+    _, report = ended([3.0, 2.0], epochs=5)
+    assert report["stopped"] is None and report["converged"] is None
+
+
+def test_a_run_that_ends_at_its_ceiling_while_improving_says_so(tmp_path, capsys):
+    result = smoke(tmp_path, Sabotage(start=99), epochs=1)
+    selection = result.metrics["selection"]
+    assert (selection["stopped"], selection["converged"]) == ("ceiling", False)
+    saved = json.loads((tmp_path / "addition" / "metrics.json").read_text())
+    assert saved["selection"] == selection
+    out = capsys.readouterr().out
+    assert ("note: the run did not converge: it reached its ceiling of 1 epoch while "
+            "val_loss still improved in its last epoch (best: epoch 1)") in out
+    assert "--epochs 2" in out
 
 
 def test_a_target_is_reached_at_or_beyond_it_in_the_metrics_direction():
@@ -122,6 +170,12 @@ def test_warmup_cosine_follows_its_formula_per_step():
         assert float(schedule(step)) == pytest.approx(
             cosine(min(step, 100), 0.01, 10, 100), abs=1e-7), step
     assert schedules.learning_rate({**settings, "lr_schedule": "constant"}, 25) == 0.01
+
+
+def test_a_shorter_epochs_is_the_budget_the_cosine_schedule_fits():
+    settings = resolve(find_recipe("addition"), {"epochs": 5})  # The recipe's: 30.
+    schedule = schedules.learning_rate(settings, steps_per_epoch=10)
+    assert float(schedule(49)) > 0 and float(schedule(50)) == pytest.approx(0.0, abs=1e-9)
 
 
 class RecordRate(keras.callbacks.Callback):
@@ -241,3 +295,21 @@ def test_chrono_is_off_by_default_and_needs_a_gated_cell():
         models.SequenceTagger(cell="elman", num_tags=3, vocabulary_size=5, chrono_max_steps=9)
     layer = layers.GRU(4, chrono_max_steps=50)
     assert layers.GRU.from_config(layer.get_config()).cell.chrono_max_steps == 50
+
+
+def test_a_run_on_a_tiny_file_stops_early_by_default(tmp_path, monkeypatch):
+    from rnnzoo.train import user_defaults
+
+    # The rule's table, with a short patience: the run stops by the rule's
+    # patience, whatever its tuned values.
+    rule = user_defaults.Rule("examples", ((None, {"patience": 2, "epochs": 50}),))
+    monkeypatch.setitem(user_defaults.RULES, "classification", rule)
+    path = tmp_path / "reviews.tsv"
+    path.write_text("".join(f"{w} film {i}\t{w}\n" for i in range(20) for w in ("good", "bad")))
+    result = run(find_recipe("imdb_sentiment"),
+                 {"data": str(path), "units": 8, "batch_size": 8, "learning_rate": 0.01,
+                  "output_dir": str(tmp_path)}, verbose=0, callbacks=[Sabotage(start=2)])
+    selection = result.metrics["selection"]
+    assert (selection["stopped"], selection["converged"]) == ("patience", True)
+    assert (selection["patience"], selection["epoch"], selection["epochs_done"]) == (2, 1, 3)
+    assert result.metrics["run"]["data_size_rule"]["applied"] == {"patience": 2, "epochs": 50}

@@ -54,7 +54,9 @@ def check_command(args):
     """`rnnzoo data check KIND FILE [--eval FILE...]`: reads the user's
     files as `rnnzoo.data.from_files` does and prints what it found."""
     from rnnzoo import data  # noqa: PLC0415
+    from rnnzoo.data.files import preview  # noqa: PLC0415
 
+    recipe = check_recipe(args)  # Before reading the files.
     column = int(args.column) if args.column.lstrip("-").isdigit() else args.column
     try:
         task = data.from_files(
@@ -76,8 +78,55 @@ def check_command(args):
         if getattr(task, key) is not None:
             print(f"  {key}: {getattr(task, key)}")
     if task.label_names:
-        print(f"  label_names: {task.label_names}")
+        print(f"  label_names: {preview(task.label_names, 20)}")
+    print_run_settings(args, recipe)
     return 0
+
+
+def check_recipe(args):
+    """The recipe whose settings `rnnzoo data check` shows: `--recipe`, or
+    the zoo's recipe of the kind; it must train on files of that kind."""
+    from rnnzoo.train import user_defaults
+    from rnnzoo.train.recipe import Recipe
+    from rnnzoo.train.recipe import find_recipe
+    from rnnzoo.train.run_data import FILE_KINDS
+
+    if args.recipe is None and args.kind not in user_defaults.RECIPE_OF_KIND:
+        return None  # An unknown kind: `from_files` says which kinds there are.
+    recipe = find_recipe(args.recipe or user_defaults.RECIPE_OF_KIND[args.kind])
+    kind = FILE_KINDS.get(recipe.task, recipe.task) if isinstance(recipe, Recipe) else None
+    if kind != args.kind:
+        raise UsageError(
+            f"--recipe {recipe.name} trains on {kind or 'no'} files, not {args.kind}; "
+            f"recipes of {args.kind} files: "
+            f"{', '.join(user_defaults.recipes_of_kind(args.kind)) or 'none'}.")
+    return recipe
+
+
+def print_run_settings(args, recipe):
+    """The settings `rnnzoo train RECIPE --data FILE` takes for these files:
+    the data-size rule's and the recipe's, before any flag."""
+    from rnnzoo.registry import model_preset
+    from rnnzoo.train import user_defaults
+
+    given = {"data": args.path, "eval_data": ",".join(args.eval) if args.eval else None}
+    settings, fit = user_defaults.resolve_for_data(recipe, given)
+    preset = model_preset(settings["model"])[1]
+    for name in ("units", "num_layers"):
+        if settings[name] is None:
+            settings[name] = preset.get(name)
+    rule = (f"{fit.size:,} training {fit.unit}: band {fit.band}" if fit.size is not None
+            else fit.band)
+    print(f"rnnzoo train {recipe.name} --data {args.path} takes ({rule}; flags you give "
+          "win):")
+    print("  " + ", ".join(f"{k} {settings[k]}" for k in user_defaults.SHOWN
+                           if settings[k] is not None))
+    print(f"  epochs {settings['epochs']} at most: " + (
+        f"it stops after {settings['patience']} epochs without a better "
+        f"{settings['select_on']}" + (f" (by more than {settings['min_delta']:g})"
+                                      if settings["min_delta"] else "")
+        if settings["patience"] else
+        "patience 0, it never stops early"))
 
 
 def command_data_list(args):
@@ -124,7 +173,8 @@ def add_data_commands(commands):
         "check", help="read your own file(s) as `rnnzoo train --data` does",
         description="Reads your files as `rnnzoo.data.from_files` (and `rnnzoo train "
         "--data`) does and prints the splits, vocabulary and labels it finds, or the "
-        "first problem, as file:line: what.")
+        "first problem, as file:line: what; then the settings `rnnzoo train` takes for "
+        "them (the data-size rule's and the recipe's).")
     check.add_argument("kind", help="language_model, classification, conditional_generation,"
                        " seq2seq, tagging or forecasting")
     check.add_argument("path", help="the (training) file")
@@ -133,6 +183,9 @@ def add_data_commands(commands):
     check.add_argument("--tokens", default="char", choices=("char", "word"))
     check.add_argument("--column", default="-1", help="forecasting: CSV column name or index")
     check.add_argument("--window", type=int, default=32, help="forecasting: window length")
+    check.add_argument("--recipe", help="the recipe whose settings to show for these files "
+                       "(default: the zoo's recipe of KIND: imdb_sentiment, shakespeare_char, "
+                       "ted_translate, ...)")
     check.set_defaults(handler=check_command)
 
     removed = subcommands.add_parser("list", description="Removed: use `rnnzoo list datasets`.")

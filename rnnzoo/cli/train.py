@@ -82,7 +82,9 @@ def add_train_flags(parser, recipe=None):
         return
     parser.description = f"{recipe.name}: {recipe.description}." + (
         " --smoke sets " + ", ".join(f"{k}={v}" for k, v in recipe.smoke.items()) + "."
-        if recipe.smoke else "")
+        if recipe.smoke else "") + (
+        " With --data, settings you do not give fit the size of your files (the "
+        f"data-size rule): `rnnzoo data check KIND FILE --recipe {recipe.name}` shows them.")
     add_setting_flags(parser, resolve(recipe), f"recipe {recipe.name}", recipe.task,
                       recipe.settings)
 

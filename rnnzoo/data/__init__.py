@@ -26,3 +26,4 @@ from rnnzoo.data.task_data import START_TOKEN
 from rnnzoo.data.task_data import TASKS
 from rnnzoo.data.task_data import TaskData
 from rnnzoo.data.user_files import from_files
+from rnnzoo.data.user_files import training_size

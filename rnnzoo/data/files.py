@@ -21,6 +21,13 @@ def where(path, line=None):
     return name if line is None else f"{name}:{line}"
 
 
+def preview(values, limit=5):
+    """A list for a message: the first `limit` values, and how many more."""
+    values = list(values)
+    shown = repr(values[:limit])
+    return shown if len(values) <= limit else f"{shown[:-1]}, ...] ({len(values):,} in all)"
+
+
 def read_text(path):
     """The whole text of a UTF-8 file (a leading BOM dropped, CRLF -> LF).
 

@@ -160,6 +160,36 @@ def _records(kind, paths, eval_paths, seed, tag_column):
     }
 
 
+def _texts(path, eval_paths):
+    """The train, validation and test texts of a language model's files."""
+    if eval_paths is None:
+        return text_split(files_lib.read_text(path))
+    if len(eval_paths) == 1:
+        text = files_lib.read_text(path)
+        cut = int(len(text) * (1 - FRACTIONS[1]))
+        return {"train": text[:cut], "validation": text[cut:],
+                "test": files_lib.read_text(eval_paths[0])}
+    return {"train": files_lib.read_text(path),
+            "validation": files_lib.read_text(eval_paths[0]),
+            "test": files_lib.read_text(eval_paths[1])}
+
+
+def training_size(kind, path, eval_path=None, *, tag_column=-1):
+    """`(size, unit)` of the training split `from_files` makes of these
+    files, without vectorizing them: `"characters"` of a language model's
+    text, `"examples"` (lines, pairs, sentences) of the other text kinds;
+    `None` for `forecasting`. Raises what `from_files` raises for a
+    malformed file."""
+    if kind not in KINDS:
+        raise ValueError(f"Unknown kind {kind!r}; expected one of: {', '.join(KINDS)}.")
+    eval_paths = _eval_paths(eval_path)
+    if kind == "forecasting":
+        return None
+    if kind == "language_model":
+        return len(_texts(path, eval_paths)["train"]), "characters"
+    return len(_records(kind, path, eval_paths, 0, tag_column)["train"]), "examples"
+
+
 def _splits_info(path, eval_paths, kind=None):
     """Where each split of a run on user files comes from, in words."""
     if eval_paths is None and kind in ("language_model", "forecasting"):
@@ -232,18 +262,9 @@ def from_files(kind, path, eval_path=None, *, tokens="char", column=-1,
         )
     vectorize.check_tokens(tokens)
     if kind == "language_model":
-        if eval_paths is None:
-            texts = text_split(files_lib.read_text(path))
-        elif len(eval_paths) == 1:
-            text = files_lib.read_text(path)
-            cut = int(len(text) * (1 - FRACTIONS[1]))
-            texts = {"train": text[:cut], "validation": text[cut:],
-                     "test": files_lib.read_text(eval_paths[0])}
+        texts = _texts(path, eval_paths)
+        if eval_paths is not None and len(eval_paths) == 1:
             info["validation"] = f"the last 5 % of {os.fspath(path)} (not the eval file)"
-        else:
-            texts = {"train": files_lib.read_text(path),
-                     "validation": files_lib.read_text(eval_paths[0]),
-                     "test": files_lib.read_text(eval_paths[1])}
         info["split_characters"] = {k: len(v) for k, v in texts.items()}
         return lm_lib.language_model(
             texts, tokens=tokens, max_tokens=max_tokens,
@@ -299,8 +320,9 @@ def _check_labels(kind, records, path, eval_paths):
             else:
                 where = f"{os.fspath(path)} ({split} split)"
             raise files_lib.DataFileError(
-                f"{where}: label(s) {unseen} do not occur in the training data "
-                f"(labels there: {seen}); a model cannot learn them"
+                f"{where}: label(s) {files_lib.preview(unseen)} do not occur in the training "
+                f"data (labels there: {files_lib.preview(seen)}); a model cannot learn "
+                f"them{_text_labels_hint(kind, records['train'], seen, path)}"
             )
     if kind == "classification" and len(seen) < 2:
         raise files_lib.DataFileError(
@@ -308,3 +330,19 @@ def _check_labels(kind, records, path, eval_paths):
             f"{seen[0] if seen else None!r}; classification needs two classes or more"
         )
     return seen
+
+
+#: More distinct labels than this, with fewer than `TEXT_LABELS_PER_LABEL`
+#: training examples each on average, look like text, not labels.
+TEXT_LABELS = 50
+TEXT_LABELS_PER_LABEL = 2
+
+
+def _text_labels_hint(kind, train, seen, path):
+    """What a file whose second column looks like text rather than labels
+    (a seq2seq file read as `text<TAB>label`) probably is, or `""`."""
+    if len(seen) <= TEXT_LABELS or len(train) >= TEXT_LABELS_PER_LABEL * len(seen):
+        return ""
+    return (f". Its second column has {len(seen):,} distinct values in {len(train):,} "
+            f"training examples: it looks like a seq2seq file (source<TAB>target), not "
+            f"{kind} (text<TAB>label); check it with `rnnzoo data check seq2seq {os.fspath(path)}`")

@@ -1,9 +1,12 @@
 """The training engine: runs a `Recipe` and leaves a run folder.
 
-Every run trains at most `epochs` epochs, keeps the weights of the epoch
-with the best validation metric (`select_on`), stops early after
-`patience` epochs without improvement, and evaluates the test split once,
-at the end, on the selected weights.
+Every run trains at most `epochs` epochs (a ceiling), keeps the weights of
+the epoch with the best validation metric (`select_on`), stops early after
+`patience` epochs without improvement, says when it reached the ceiling
+while still improving (`rnnzoo.train.selection`), and evaluates the test
+split once, at the end, on the selected weights. On the user's files
+(`--data`), the settings the user did not give fit the size of the data
+(`rnnzoo.train.user_defaults`).
 """
 
 import contextlib
@@ -25,7 +28,7 @@ from rnnzoo.train.callbacks import diagnostics_callbacks
 from rnnzoo.errors import UsageError
 from rnnzoo.train.evaluation import held_out_metrics
 from rnnzoo.train.failpoints import failpoint
-from rnnzoo.train.recipe import resolve
+from rnnzoo.train.user_defaults import resolve_for_data
 from rnnzoo.registry import model_preset
 from rnnzoo.train.run_data import data_facts
 from rnnzoo.train.run_data import load_data
@@ -168,7 +171,7 @@ def run(recipe, overrides=None, verbose=1, callbacks=(), command=None):
     that ran it, is recorded in `metrics.json` with the times.
     """
     started = time.time()
-    settings = resolve(recipe, overrides)
+    settings, fit = resolve_for_data(recipe, overrides)
     keras.utils.set_random_seed(settings["seed"])
     strategy = distribute.make_strategy(settings["strategy"])
     start = None
@@ -177,6 +180,8 @@ def run(recipe, overrides=None, verbose=1, callbacks=(), command=None):
         start = init_from.find_start(settings["init_from"])
         init_from.check_task(start, model_preset(settings["model"])[0], recipe.task)
         settings = init_from.check_settings(start, settings, overrides or {})
+    if fit:
+        phase(verbose, fit.describe())
     phase(verbose, "loading data")
     task_data = load_data(recipe, settings, start.vectorizers if start else None)
     failpoint("loading")
@@ -214,6 +219,7 @@ def run(recipe, overrides=None, verbose=1, callbacks=(), command=None):
                     "wall_seconds": round(time.time() - started, 1),
                     "resumed_after_epoch": result.resumed_from,
                     "init_from": config.get("init_from"),
+                    **({"data_size_rule": fit.record()} if fit else {}),
                 })
                 result.metrics = folder.metrics()
             return result
@@ -256,7 +262,7 @@ def _train(recipe, settings, strategy, task_data, model, folder, chief_folder, v
     available = ["val_loss"] + [f"val_{m.name}" for m in model.default_metrics()]
     selection = Selection.from_state(
         state.get("selection"), check_select_on(settings["select_on"], available),
-        settings["patience"], settings["min_delta"], settings["target"],
+        settings["patience"], settings["min_delta"], settings["target"], settings["epochs"],
     )
     plateau = schedules.plateau_callback(settings)
     if plateau:
@@ -306,6 +312,9 @@ def _train(recipe, settings, strategy, task_data, model, folder, chief_folder, v
     elif selection.stopped_early:
         phase(verbose, f"stopped early: {selection.on} did not improve for {selection.wait} epochs")
     final = folder.state()
+    note = selection.not_converged_note(final["epoch"])
+    if note:
+        print(note, flush=True)
     folder.load_selected(model, final)
     phase(verbose, f"selected epoch {selection.epoch} ({selection.on} {selection.value:.4f}); "
                    "evaluating it on the test split")

@@ -55,7 +55,9 @@ SETTINGS = {
                       "biases for dependencies up to the data's sequence length "
                       "(Tallec & Ollivier 2018); no effect on Elman and Jordan cells"),
     # Training.
-    "epochs": _positive_int("most training epochs", 10),
+    "epochs": _positive_int("most training epochs: a ceiling; early stopping (--patience) "
+                            "ends a run before it, and a run that reaches it while still "
+                            "improving says so", 10),
     "batch_size": _positive_int("global batch size", 64),
     "learning_rate": Setting(float, 1e-3, "Adam learning rate (the peak of a schedule)",
                              minimum=0.0, exclusive_minimum=True),
@@ -72,7 +74,9 @@ SETTINGS = {
     "select_on": Setting(str, "val_loss", "validation metric that selects the epoch whose "
                          "weights the run keeps (val_loss, val_accuracy, ...)"),
     "patience": Setting(int, 0, "stop after this many epochs without a better --select-on "
-                        "(0: never stop early)", minimum=0),
+                        "(0: never stop early); with --data, runs stop early by default "
+                        "(the data-size rule: `rnnzoo data check` shows its values)",
+                        minimum=0),
     "min_delta": Setting(float, 0.0, "an epoch counts as an improvement for --patience when "
                          "--select-on improves by more than this", minimum=0.0),
     "target": Setting(float, None, "stop once --select-on reaches this value (a solved run: "
@@ -208,14 +212,17 @@ def check_settings(settings, where="settings"):
     return checked
 
 
-def resolve(recipe, overrides=None):
+def resolve(recipe, overrides=None, fitted=None):
     """The complete settings of a run: defaults, then the recipe's, then
-    the smoke settings when `smoke` is on, then `overrides`."""
+    `fitted` (the settings that fit the user's files,
+    `rnnzoo.train.user_defaults`), then the smoke settings when `smoke` is
+    on, then `overrides`."""
     overrides = check_settings(
         {k: v for k, v in (overrides or {}).items() if v is not None}
     )
     settings = {name: setting.default for name, setting in SETTINGS.items()}
     settings.update(recipe.settings)
+    settings.update(check_settings(fitted or {}, "the data-size rule"))
     if overrides.get("smoke", recipe.settings.get("smoke")):
         settings.update(recipe.smoke)
     settings.update(overrides)

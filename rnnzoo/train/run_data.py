@@ -8,6 +8,15 @@ from rnnzoo.errors import UsageError
 FILE_KINDS = {"regression": "forecasting"}
 
 
+def eval_paths(settings):
+    """`--eval-data` as `from_files` takes it: `None`, a path, or the
+    validation and test paths."""
+    eval_path = settings["eval_data"]
+    if eval_path and "," in eval_path:
+        return eval_path.split(",")
+    return eval_path
+
+
 def load_data(recipe, settings, vectorizers=None):
     """The run's `TaskData`: its dataset, or the user's `--data` file;
     text through the fixed `vectorizers` when given (`--init-from`)."""
@@ -17,13 +26,10 @@ def load_data(recipe, settings, vectorizers=None):
         seed=settings["seed"],
     )
     if settings["data"]:
-        eval_path = settings["eval_data"]
-        if eval_path and "," in eval_path:
-            eval_path = eval_path.split(",")
         task_data = rz_data.from_files(
             FILE_KINDS.get(recipe.task, recipe.task),
             settings["data"],
-            eval_path,
+            eval_paths(settings),
             tokens=settings["tokens"] or "char",
             max_tokens=settings["max_vocabulary"],
             vectorizers=vectorizers,

@@ -226,3 +226,43 @@ def test_cli_check(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "bad.tsv:2: expected 2 tab-separated fields, found 1" in err
     assert "Traceback" not in err
+
+
+def test_a_seq2seq_file_checked_as_classification_gets_a_short_error(tmp_path, capsys):
+    pairs = _write(tmp_path, "pairs.tsv", "".join(
+        f"sentence {i}\tphrase numéro {i}\n" for i in range(200)))
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["data", "check", "classification", str(pairs)])
+    assert stop.value.code == 2
+    err = capsys.readouterr().err
+    assert len(err) < 1000, err
+    assert ", ...] (180 in all)" in err  # The training labels, capped.
+    assert "it looks like a seq2seq file (source<TAB>target), not classification" in err
+    assert f"rnnzoo data check seq2seq {pairs}" in err
+
+
+def test_few_labels_are_listed_whole_and_get_no_hint(tmp_path):
+    train = _write(tmp_path, "train.tsv", "a\tx\nb\ty\n" * 20)
+    test = _write(tmp_path, "test.tsv", "a\tx\nb\tz\n")
+    with pytest.raises(data.DataFileError) as error:
+        data.from_files("classification", train, test)
+    assert "label(s) ['z'] do not occur in the training data (labels there: ['x', 'y'])" in str(
+        error.value)
+    assert "seq2seq" not in str(error.value)
+
+
+@pytest.mark.parametrize("kind, text, eval_text", [
+    ("classification", "text {i}\t{label}\n", None),
+    ("seq2seq", "text {i}\tsortie {i}\n", "a\tb\n"),
+    ("language_model", "some words {i}.\n", None),
+    ("language_model", "some words {i}.\n", "other words.\n" * 9),
+])
+def test_training_size_is_the_training_split_from_files_makes(tmp_path, kind, text, eval_text):
+    path = _write(tmp_path, "train.txt", "".join(
+        text.format(i=i, label="xy"[i % 2]) for i in range(60)))
+    evaluation = _write(tmp_path, "eval.txt", eval_text) if eval_text else None
+    task = data.from_files(kind, path, evaluation, max_length=8)
+    size, unit = data.training_size(kind, path, evaluation)
+    key = "split_characters" if kind == "language_model" else "split_sizes"
+    assert size == task.info[key]["train"]
+    assert unit == ("characters" if kind == "language_model" else "examples")
