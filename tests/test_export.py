@@ -36,7 +36,9 @@ COPY = ["1 2 3 4 5 6 7 0 1 2 - - - - : - - - - - - - - - -", "", "9 x :"]
 # Every recipe (and a forecaster: the regression recipe on a CSV series),
 # its served inputs, and the signatures README "Export and serving" gives
 # its task: {endpoint: (inputs, outputs)}.
+SAMPLING = ["max_new_tokens", "seed", "temperature", "top_k"]
 LANGUAGE_MODEL = {"serving_default": (["text"], ["text", "tokens"]),
+                  "sample": (["text", *SAMPLING], ["text", "tokens"]),
                   "score": (["text"], ["correct", "log_likelihood", "token_count"])}
 SEQ2SEQ = {"serving_default": (["text"], ["scores", "tokens", "translation"]),
            "score": (["target", "text"], ["correct", "log_likelihood", "token_count"])}
@@ -52,6 +54,7 @@ CASES = {
     "shakespeare_feedback": ({}, TEXTS, LANGUAGE_MODEL),
     "review_generator": ({}, ["pos", "neg"], {
         "serving_default": (["condition"], ["text", "tokens"]),
+        "sample": (["condition", *SAMPLING], ["text", "tokens"]),
         "score": (["condition", "text"], ["correct", "log_likelihood", "token_count"])}),
     "adding_problem": ({}, FEATURES, {"serving_default": (["features"], ["predictions"])}),
     "forecasting": ({"data": "series.csv", "batch_size": 16}, np.sin(

@@ -171,7 +171,8 @@ class OutputFeedbackRNN(PatternModel):
         **kwargs: `name`, `trainable`.
 
     Serving (`serving_endpoints`): a language model serves as
-    `SequenceTagger`'s (text in, the `text` that follows out; `score`); a
+    `SequenceTagger`'s (text in, the `text` that follows out; `sample`;
+    `score`); a
     forecaster takes `values` and returns the next `forecast_steps` values
     (`forecast`).
 

@@ -73,7 +73,9 @@ class SequenceGenerator(PatternModel):
 
     Serving (`serving_endpoints`): a label (`condition`, one of the run's
     label names; an unknown one is an error) in, the `text` written for it
-    and its `tokens` out; a `score` endpoint takes `condition` and `text`
+    and its `tokens` out, sampled as exported; `sample` takes `condition`,
+    `temperature`, `top_k`, `seed` and `max_new_tokens` (one value each per
+    instance); a `score` endpoint takes `condition` and `text`
     and gives the text's `log_likelihood`, `token_count` and `correct`
     (its end token included).
 
@@ -181,6 +183,7 @@ class SequenceGenerator(PatternModel):
     def serving_endpoints(self, context):
         import tensorflow as tf
 
+        from rnnzoo.models import sampling
         from rnnzoo.models import serving
 
         config = self._constructor_config
@@ -189,9 +192,9 @@ class SequenceGenerator(PatternModel):
         names = context.label_names or [str(i) for i in range(config["num_conditions"])]
         condition = tf.TensorSpec((None,), tf.string, name="condition")
 
-        def serve(labels):
+        def generate(labels, **settings):
             tokens = self.sample_tokens(
-                serving.label_ids(names, labels, "condition"), **context.sampling())
+                serving.label_ids(names, labels, "condition"), **settings)
             return {"text": context.text("tokens", tokens, config["end_id"]),
                     "tokens": tokens}
 
@@ -203,7 +206,7 @@ class SequenceGenerator(PatternModel):
                            "target_ids": inputs}, training=False)
             return serving.scores(logits, targets)
 
-        return [("serving_default", serve, [condition]),
+        return [*sampling.sampling_endpoints(context, condition, generate),
                 ("score", score, [condition, serving.TEXT])]
 
     @staticmethod
