@@ -222,6 +222,19 @@ def test_saved_model_cli_lists_the_named_signature(exports):
         assert name in section.split("signature_def[")[0]
 
 
+@pytest.mark.parametrize("data, name", [
+    (None, "imdb_sentiment"), ("my.tsv", "my"), ("/home/me/runs/data/mr.tsv", "mr"),
+    ("my reviews (2).tsv", "my_reviews__2_"), ("./.hidden.tsv", "hidden"),
+    ("corpus/", "corpus"), ("train.tsv,extra.tsv", "train"), ("__.tsv", "imdb_sentiment"),
+])
+def test_an_export_is_named_after_the_users_data_file(data, name):
+    from rnnzoo.export.saved_model import check_name
+    from rnnzoo.export.saved_model import default_name
+
+    config = {"recipe": "imdb_sentiment", "settings": {"data": data}}
+    assert default_name(config) == check_name(name)
+
+
 def small_model():
     model = models.SequenceClassifier(cell="lstm", units=4, num_classes=2, vocabulary_size=10)
     model.build((None, None))

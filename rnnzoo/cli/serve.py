@@ -93,7 +93,8 @@ def add_serve_commands(commands):
     """`rnnzoo export`, `rnnzoo predict` and `rnnzoo zoo`."""
     export = commands.add_parser("export", help="export a run for TF Serving")
     export.add_argument("run_dir", nargs="?", help="a finished run folder")
-    export.add_argument("--name", help="model name on the server (default: the recipe)")
+    export.add_argument("--name", help="model name on the server (default: the stem of the "
+                        "run's --data file, else the recipe)")
     export.add_argument("--version", type=int, help="version number (default: next free)")
     export.add_argument("--base-dir", default="saved_models", help="folder of exports")
     export.add_argument("--overwrite", action="store_true", help="replace that version")

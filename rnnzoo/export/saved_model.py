@@ -233,10 +233,24 @@ def serving_config(base_dir="saved_models"):
     return path
 
 
+def default_name(config):
+    """The name of a run's export when none is given: the stem of the
+    user's data file it trained on (`--data my.tsv` -> `my`), else its
+    recipe; characters a folder name may not hold become `_`."""
+    data = (config.get("settings") or {}).get("data")
+    if data:
+        stem = os.path.splitext(os.path.basename(os.path.normpath(data.split(",")[0])))[0]
+        stem = re.sub(r"^[^A-Za-z0-9]+", "", re.sub(r"[^A-Za-z0-9._-]", "_", stem))
+        if stem:
+            return stem
+    return config["recipe"]
+
+
 def export_run(run_dir, name=None, base_dir="saved_models", version=None, overwrite=False):
     """Exports the trained model of a run folder, with its vocabularies,
     labels, what its data did to inputs, and its card (`assets/rnnzoo.json`:
-    recipe, settings, data, selection and held-out metrics)."""
+    recipe, settings, data, selection and held-out metrics), as `name`
+    (default: `default_name`: the data file's stem, else the recipe)."""
     from rnnzoo.train.run_folder import RunFolder
 
     folder = RunFolder(run_dir)
@@ -265,7 +279,7 @@ def export_run(run_dir, name=None, base_dir="saved_models", version=None, overwr
     card["parameters"] = model.count_params()
     return export_saved_model(
         model,
-        name or config["recipe"],
+        name or default_name(config),
         base_dir=base_dir,
         version=version,
         overwrite=overwrite,
