@@ -1,5 +1,6 @@
 """`rnnzoo export`, `rnnzoo predict` and `rnnzoo zoo`: exports and the zoo."""
 
+import os
 import sys
 
 from rnnzoo.cli.run import run_dir_of
@@ -76,6 +77,8 @@ def print_row(row):
 def command_zoo(args):
     from rnnzoo.export import zoo
 
+    if not args.base_dir and not os.path.isdir(zoo.default_base()):
+        raise UsageError(zoo.missing_zoo())
     cards = zoo.shipped(args.base_dir)
     if not cards:
         raise UsageError(f"No exported model with a card in {args.base_dir or zoo.default_base()}.")
