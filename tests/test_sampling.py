@@ -138,6 +138,13 @@ def test_greedy_and_top_k_one_ignore_the_seed(exported, loaded):
     np.testing.assert_array_equal(greedy[:1], keras_greedy)
 
 
+def test_the_keras_model_draws_as_the_export_with_one_seed_per_row(exported, loaded):
+    tokens = exported["keras_generator"].generate(np.array([0, 1]), max_length=8,
+                                                  temperature=1.0, seed=[3, 4])
+    served = sample(loaded["generator"], ["neg", "pos"], seed=[3, 4])["tokens"]
+    np.testing.assert_array_equal(tokens, served)
+
+
 def test_max_new_tokens_is_per_instance(loaded):
     out = sample(loaded["language_model"], ["a", "b"], "text", max_new_tokens=[3, 5])
     tokens = out["tokens"].numpy()

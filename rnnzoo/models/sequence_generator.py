@@ -289,7 +289,9 @@ class SequenceGenerator(PatternModel):
             max_length: Positive integer, the most new tokens.
             temperature: Softmax temperature; 0 for greedy decoding.
             top_k: Optional int, sample among the likeliest `top_k` tokens.
-            seed: Int seed of the sampling (random when `None`).
+            seed: Int seed of the sampling (random when `None`); or one
+                seed per row, each row's sample then depending on its own
+                seed alone (as a served `sample` draws).
             prompt: Optional int array `(batch, length)` that the sequences
                 start with (after `start_id`), right-padded with 0.
             batch_size: Number of sequences of an unconditional model

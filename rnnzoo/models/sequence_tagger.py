@@ -195,7 +195,9 @@ class SequenceTagger(PatternModel):
 
         For a language model (`task="language_model"`). `prompt` is an int array `(batch, length)`,
         right-padded with 0. Returns the `(batch, max_length)` new token ids
-        as NumPy (greedy with `temperature=0`).
+        as NumPy (greedy with `temperature=0`). `seed` may be one per row:
+        each row's sample then depends on its own seed alone, as a served
+        `sample` draws.
         """
         prompt = ops.convert_to_tensor(prompt, "int32")
         seed = ops.convert_to_tensor(seed, "int32")
