@@ -15,3 +15,10 @@ DECODE_DEFAULTS = {
     "seed": 0,
     "forecast_steps": 1,
 }
+
+#: The inputs of a sampling export's `sample` signature besides its text or
+#: label, in order; each takes one value per instance.
+SAMPLING_INPUTS = ("temperature", "top_k", "seed", "max_new_tokens")
+#: The most new tokens a `sample` request may ask for (an export whose run
+#: decodes more by default takes its own default as the limit).
+MAX_NEW_TOKENS_LIMIT = 1000

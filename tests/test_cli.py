@@ -76,7 +76,7 @@ ANSWERED_AT_ONCE = [  # (arguments, exit status): help, listings and usage error
     (["train", "long_range", "--help"], 0), (["list", "recipes"], 0), (["zoo"], 0),
     (["trian"], 2), (["train", "imbd"], 2), (["train", "addition", "--epoch", "3"], 2),
     (["train", "addition", "--epochs", "x"], 2), (["train", "addition", "--cell", "lstn"], 2),
-    (["predict"], 2), (["list"], 2),
+    (["predict"], 2), (["list"], 2), (["predict", "no_such_model", "x"], 2),
 ]
 
 
@@ -241,13 +241,20 @@ def test_interrupts_nan_and_internal_value_errors(error, status, message, tmp_pa
 # predict.
 
 
-def saved_model(base, name, input_name, dtype, shape):
-    """A SavedModel `base/name/1` with one input, as an export has."""
+def saved_model(base, name, input_name, dtype, shape, refuse_empty=False):
+    """A SavedModel `base/name/1` with one input, as an export has; with
+    `refuse_empty`, it refuses a batch holding an empty text, as an export
+    refuses text outside its form."""
     import tensorflow as tf
 
     spec = tf.TensorSpec(shape, dtype, name=input_name)
     if dtype == tf.string:
         def serve(x):
+            if refuse_empty:
+                check = tf.debugging.Assert(tf.reduce_all(tf.strings.length(x) > 0),
+                                            ["Input `text` must not be empty"])
+                with tf.control_dependencies([check]):
+                    x = tf.identity(x)
             return {"length": tf.strings.length(x, unit="UTF8_CHAR"), "echo": x}
     else:
         def serve(x):
@@ -267,6 +274,7 @@ def exports(tmp_path_factory):
     base = tmp_path_factory.mktemp("saved_models")
     saved_model(base, "texts", "text", tf.string, (None,))
     saved_model(base, "values", "values", tf.float32, (None, None))
+    saved_model(base, "checked", "text", tf.string, (None,), refuse_empty=True)
     (base / "empty").mkdir()
     return base
 
@@ -283,37 +291,74 @@ def test_predict_reads_json_strings_lists_and_objects(exports, capsys, monkeypat
     status, out, err = predict(capsys, monkeypatch, exports / "texts",
                                ['"héllo"', "", '{"text": "ab"}'])
     assert status == 0, err
-    assert [json.loads(line) for line in out.splitlines()] == [
-        {"length": 5, "echo": "héllo"}, {"length": 2, "echo": "ab"}]
+    assert out.splitlines() == [  # Keys in order: the same line for the same answer.
+        '{"echo": "héllo", "length": 5}', '{"echo": "ab", "length": 2}']
     status, out, err = predict(capsys, monkeypatch, exports / "values",
-                               ["[1, 2, 3.5]", '{"values": [1, 1, 1]}'])
-    assert status == 0, err
-    assert [json.loads(line)["total"] for line in out.splitlines()] == [6.5, 3.0]
+                               ["[1, 2, 3.5]", '{"values": [1, 1, 1]}', "[1, 2]"])
+    assert status == 0, err  # Instances of different shapes: one call each shape.
+    assert [json.loads(line)["total"] for line in out.splitlines()] == [6.5, 3.0, 3.0]
     status, out, _ = predict(capsys, monkeypatch, exports / "texts", None, "abc", "de")
     assert status == 0 and [json.loads(line)["length"] for line in out.splitlines()] == [3, 2]
 
 
-@pytest.mark.parametrize("model, lines, message", [
-    ("texts", ['"ok"', "hello world"],
+@pytest.mark.parametrize("model, lines, answered, message", [
+    ("texts", ['"ok"', "hello world"], ["ok"],
      "stdin line 2: not JSON (Expecting value); each line must be one JSON value: a JSON "
      'string ("123+45"), a list of numbers ([0.5, 1.0]), or an object naming the input '
      '({"text": "..."}).'),
-    ("texts", ['"ok"', "", '{"txt": "1+1"}'],
+    ("texts", ['"ok"', "", '{"txt": "1+1"}'], ["ok"],
      "stdin line 3: the model has no input 'txt'; its inputs: text."),
-    ("texts", ["[1, 2]"], "stdin line 1: the input 'text' takes a string; received [1, 2]."),
-    ("texts", ["7"], "stdin line 1: expected a JSON string"),
-    ("values", ['"abc"'], "stdin line 1: the input 'values' takes numbers"),
-    ("values", ["[[1, 2], [3]]"], "stdin line 1: the input 'values' takes a list of numbers"),
-    ("values", ["[[1, 2], [3, 4]]"],
+    ("texts", ["[1, 2]"], [], "stdin line 1: the input 'text' takes a string; received [1, 2]."),
+    ("texts", ["7"], [], "stdin line 1: expected a JSON string"),
+    ("values", ['"abc"'], [], "stdin line 1: the input 'values' takes numbers"),
+    ("values", ["[[1, 2], [3]]"], [], "stdin line 1: the input 'values' takes a list of numbers"),
+    ("values", ["[[1, 2], [3, 4]]"], [],
      "stdin line 1: the input 'values' takes an array of shape N per instance; "
      "received shape [2, 2]."),
-    ("values", ["[1, 2]", "[1, 2, 3]"], "The instances of the input 'values' have different"),
+    ("checked", ['"ok"', '""', '"fine"'], ["ok", "fine"],
+     "stdin line 2: {dir} refused the input: Input `text` must not be empty"),
 ])
-def test_predict_input_mistakes(model, lines, message, exports, capsys, monkeypatch,
-                                in_process):
+def test_predict_a_bad_stdin_line_is_reported_and_the_others_answered(
+        model, lines, answered, message, exports, capsys, monkeypatch, in_process):
     status, out, err = predict(capsys, monkeypatch, exports / model, lines)
-    assert status == 2 and out == ""
+    assert status == 2
+    assert [json.loads(line)["echo"] for line in out.splitlines()] == answered
+    message = message.replace("{dir}", str(exports / model))
     assert one_error_line(err).startswith(f"rnnzoo: error: {message}")
+
+
+def test_predict_reports_each_bad_line_in_order_and_arguments_together(
+        exports, capsys, monkeypatch, in_process):
+    status, out, err = predict(capsys, monkeypatch, exports / "checked",
+                               ['"a"', "{", '"b"', '""', '"c"'])
+    assert status == 2
+    assert [json.loads(line)["echo"] for line in out.splitlines()] == ["a", "b", "c"]
+    assert [line.split(": ")[:3] for line in err.splitlines()] == [
+        ["rnnzoo", "error", "stdin line 2"], ["rnnzoo", "error", "stdin line 4"]]
+    # Arguments are one request: refused together, nothing answered.
+    status, out, err = predict(capsys, monkeypatch, exports / "checked", None, "a", "")
+    assert status == 2 and out == ""
+    assert one_error_line(err) == (f"rnnzoo: error: {exports / 'checked'} refused the "
+                                   "input: Input `text` must not be empty")
+
+
+def test_predict_tells_a_typing_user_where_it_reads(exports, capsys, monkeypatch, in_process):
+    import io
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Terminal('"ab"\n\n"xyz"\n'))
+    status, out, err = run_main(capsys, "predict", str(exports / "texts"))
+    assert status == 0
+    assert err.splitlines() == [
+        'rnnzoo: reading inputs from standard input, one per line (a JSON value: "text", '
+        '[numbers] or {"input": ...}); Ctrl-D ends']
+    assert [json.loads(line)["length"] for line in out.splitlines()] == [2, 3]
+    monkeypatch.setattr(sys, "stdin", io.StringIO('"ab"\n'))  # A pipe: no hint.
+    status, out, err = run_main(capsys, "predict", str(exports / "texts"))
+    assert status == 0 and err == "" and len(out.splitlines()) == 1
 
 
 def test_predict_points_to_export(exports, tmp_path, capsys, monkeypatch, in_process):

@@ -36,7 +36,9 @@ COPY = ["1 2 3 4 5 6 7 0 1 2 - - - - : - - - - - - - - - -", "", "9 x :"]
 # Every recipe (and a forecaster: the regression recipe on a CSV series),
 # its served inputs, and the signatures README "Export and serving" gives
 # its task: {endpoint: (inputs, outputs)}.
+SAMPLING = ["max_new_tokens", "seed", "temperature", "top_k"]
 LANGUAGE_MODEL = {"serving_default": (["text"], ["text", "tokens"]),
+                  "sample": (["text", *SAMPLING], ["text", "tokens"]),
                   "score": (["text"], ["correct", "log_likelihood", "token_count"])}
 SEQ2SEQ = {"serving_default": (["text"], ["scores", "tokens", "translation"]),
            "score": (["target", "text"], ["correct", "log_likelihood", "token_count"])}
@@ -52,6 +54,7 @@ CASES = {
     "shakespeare_feedback": ({}, TEXTS, LANGUAGE_MODEL),
     "review_generator": ({}, ["pos", "neg"], {
         "serving_default": (["condition"], ["text", "tokens"]),
+        "sample": (["condition", *SAMPLING], ["text", "tokens"]),
         "score": (["condition", "text"], ["correct", "log_likelihood", "token_count"])}),
     "adding_problem": ({}, FEATURES, {"serving_default": (["features"], ["predictions"])}),
     "forecasting": ({"data": "series.csv", "batch_size": 16}, np.sin(
@@ -217,6 +220,19 @@ def test_saved_model_cli_lists_the_named_signature(exports):
     section = out.split("signature_def['serving_default']")[1]
     for name in ("inputs['text']", "outputs['translation']", "outputs['tokens']", "outputs['scores']"):
         assert name in section.split("signature_def[")[0]
+
+
+@pytest.mark.parametrize("data, name", [
+    (None, "imdb_sentiment"), ("my.tsv", "my"), ("/home/me/runs/data/mr.tsv", "mr"),
+    ("my reviews (2).tsv", "my_reviews__2_"), ("./.hidden.tsv", "hidden"),
+    ("corpus/", "corpus"), ("train.tsv,extra.tsv", "train"), ("__.tsv", "imdb_sentiment"),
+])
+def test_an_export_is_named_after_the_users_data_file(data, name):
+    from rnnzoo.export.saved_model import check_name
+    from rnnzoo.export.saved_model import default_name
+
+    config = {"recipe": "imdb_sentiment", "settings": {"data": data}}
+    assert default_name(config) == check_name(name)
 
 
 def small_model():

@@ -200,3 +200,69 @@ def test_the_shipped_adder_answers_the_question_as_written():
     assert process.returncode == 0, process.stderr[-2000:]
     rows = [json.loads(line) for line in process.stdout.splitlines()]
     assert [row["translation"] for row in rows] == ["168", "18", "1000"]
+
+
+def installed_copy(tmp_path):
+    """rnnzoo installed without `-e` (`pip install --no-deps --target`,
+    TensorFlow not reinstalled) from a clone of this checkout: its sources
+    and its zoo's `addition` (the clone's `saved_models/`)."""
+    import shutil
+
+    clone = tmp_path / "clone"
+    clone.mkdir()
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(os.path.join(ROOT, name), clone / name)
+    shutil.copytree(os.path.join(ROOT, "rnnzoo"), clone / "rnnzoo",
+                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(os.path.join(ROOT, "saved_models", "addition"),
+                    clone / "saved_models" / "addition")
+    site = tmp_path / "site"
+    pip = subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps",
+                          "--no-build-isolation", "--no-index", "--target", str(site),
+                          str(clone)], capture_output=True, text=True, timeout=300)
+    assert pip.returncode == 0, pip.stderr[-3000:]
+    return clone, site
+
+
+@pytest.mark.skipif(not os.path.isdir(os.path.join(ROOT, "saved_models", "addition")),
+                    reason="the addition model is not shipped")
+def test_a_non_editable_install_finds_the_zoo_of_its_clone_or_names_rnnzoo_zoo(
+        tmp_path, monkeypatch):
+    monkeypatch.delenv("RNNZOO_ZOO", raising=False)
+    clone, site = installed_copy(tmp_path)
+    assert not (site / "saved_models").exists()  # The package does not carry the zoo.
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = dict(os.environ, PYTHONPATH=str(site))  # Not this checkout: the installed copy alone.
+
+    def python(*args):
+        return subprocess.run([sys.executable, *args], capture_output=True, text=True,
+                              timeout=300, cwd=elsewhere, env=env)
+
+    where = python("-c", "import rnnzoo; from rnnzoo.export import zoo; "
+                         "print(rnnzoo.__file__); print(zoo.default_base())")
+    assert where.stdout.splitlines() == [str(site / "rnnzoo" / "__init__.py"),
+                                         str(clone / "saved_models")], where.stderr[-2000:]
+    answered = python("-m", "rnnzoo", "predict", "addition", "123+45")
+    assert answered.returncode == 0, answered.stderr[-2000:]
+    assert json.loads(answered.stdout)["translation"] == "168"
+    # Installed from a wheel (no record of a clone): the error names RNNZOO_ZOO.
+    [record] = site.glob("rnnzoo-*.dist-info/direct_url.json")
+    record.unlink()
+    refused = python("-m", "rnnzoo", "predict", "addition", "123+45")
+    assert refused.returncode == 2 and refused.stdout == ""
+    assert refused.stderr.splitlines() == [
+        "rnnzoo: error: addition is neither a folder nor a model of the zoo. " + zoo.missing_zoo()]
+    assert "Set RNNZOO_ZOO to the saved_models/ folder of a clone" in refused.stderr
+
+
+def test_a_zoo_variable_that_names_no_folder_is_told(tmp_path, monkeypatch, capsys):
+    from rnnzoo import cli
+
+    monkeypatch.setenv("RNNZOO_ZOO", str(tmp_path / "nope"))
+    with pytest.raises(SystemExit) as stop:
+        cli.main(["zoo"])
+    assert stop.value.code == 2
+    assert capsys.readouterr().err == (
+        f"rnnzoo: error: RNNZOO_ZOO={tmp_path / 'nope'} is not a folder: set it to the "
+        "saved_models/ folder of a clone of the repository.\n")

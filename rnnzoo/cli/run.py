@@ -12,7 +12,23 @@ def command_evaluate(args):
     return 0
 
 
+def check_sampling_flags(args):
+    """Refuses a negative or non-finite `--temperature`, a negative
+    `--top-k` and a `--max-new-tokens` below 1 (a `UsageError`)."""
+    import math
+
+    rules = {"temperature": (lambda t: math.isfinite(t) and t >= 0,
+                             "a finite number >= 0 (0: greedy decoding)"),
+             "top_k": (lambda k: k >= 0, "an integer >= 0 (0: every token)"),
+             "max_new_tokens": (lambda n: n >= 1, "an integer >= 1")}
+    for name, (ok, rule) in rules.items():
+        value = getattr(args, name, None)
+        if value is not None and not ok(value):
+            raise UsageError(f"--{name.replace('_', '-')} must be {rule}; received {value}.")
+
+
 def command_generate(args):
+    check_sampling_flags(args)
     if not os.path.isfile(os.path.join(args.run_dir, "config.json")):
         return generate_from_export(args)
     from rnnzoo.train.commands import generate_text
@@ -32,16 +48,14 @@ def command_generate(args):
 
 def generate_from_export(args):
     """`rnnzoo generate EXPORT_OR_ZOO_NAME`: the export's own
-    `serving_default`, which decodes as it was exported."""
+    `serving_default`, which decodes as it was exported, or its `sample`
+    signature with the flags given (`--temperature`, `--top-k`, `--seed`,
+    `--max-new-tokens`; the others as exported)."""
+    from rnnzoo.decoding_defaults import SAMPLING_INPUTS
     from rnnzoo.export.predict import predict
     from rnnzoo.train.commands import GENERATED
 
-    given = [f"--{n.replace('_', '-')}" for n in ("max_new_tokens", "temperature", "top_k",
-                                                  "seed") if getattr(args, n) is not None]
-    if given:
-        raise UsageError(
-            f"{args.run_dir} is not a run folder; an export decodes as it was exported, so "
-            f"{', '.join(given)} apply to run folders only (`rnnzoo predict` runs exports).")
+    sampling = {name: getattr(args, name) for name in SAMPLING_INPUTS}
     if args.condition is not None:
         instances = [{"condition": args.condition}]
     elif args.prompt:
@@ -49,7 +63,7 @@ def generate_from_export(args):
     else:
         raise UsageError("Give --prompt TEXT (a language model, a translator) or "
                          "--condition LABEL (a conditional generator).")
-    for row in predict(args.run_dir, instances):
+    for row in predict(args.run_dir, instances, sampling=sampling):
         found = [row[k] for k in GENERATED if k in row]
         if not found:
             raise UsageError(f"{args.run_dir} does not generate text (its outputs: "
@@ -83,10 +97,12 @@ def add_run_commands(commands):
     generate.add_argument("--prompt", action="append", help="text to continue (repeatable)")
     generate.add_argument("--condition", help="class label of a conditional generator")
     generate.add_argument("--max-new-tokens", type=int, metavar="N",
-                          help="most tokens to write (default: the run's --max-new-tokens)")
+                          help="most tokens to write (default: the run's or the export's)")
     generate.add_argument("--temperature", type=float, metavar="T",
-                          help="sampling temperature, 0 for greedy (default: the run's)")
+                          help="sampling temperature, 0 for greedy decoding (default: the "
+                          "run's or the export's)")
     generate.add_argument("--top-k", type=int, metavar="K",
                           help="sample among the K likeliest tokens (default: all)")
-    generate.add_argument("--seed", type=int, help="sampling seed (default: the run's)")
+    generate.add_argument("--seed", type=int,
+                          help="sampling seed (default: the run's or the export's)")
     generate.set_defaults(handler=command_generate, run_folder=generated_from)

@@ -60,7 +60,8 @@ def add_train_flags(parser, recipe=None):
     values."""
     parser.add_argument("--quiet", action="store_true", help="one line per epoch (the default when the output is not a terminal)")
     parser.add_argument("--export", nargs="?", const="", metavar="NAME",
-                        help="export the trained model for TF Serving (default name: the recipe)")
+                        help="export the trained model for TF Serving (default name: the stem of "
+                        "the --data file, else the recipe)")
     parser.add_argument("--base-dir", default="saved_models", help="folder of exports")
     from rnnzoo.train.recipe import Sweep
 

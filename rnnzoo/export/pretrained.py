@@ -91,6 +91,9 @@ def export_folder(name_or_path, base=None):
         path = named
     elif os.path.exists(given):
         path = given
+    elif not os.path.isdir(base):
+        raise UsageError(f"Unknown pretrained model {given!r}: neither a folder nor a model "
+                         f"of the zoo. {zoo.missing_zoo()}")
     else:
         names = [card["name"] for card in zoo.shipped(base)]
         raise UsageError(

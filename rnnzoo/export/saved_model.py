@@ -2,10 +2,15 @@
 
 An export is `BASE_DIR/NAME/VERSION/`, a SavedModel with a `serving_default`
 signature that takes raw input (text, or float features) and returns named
-outputs, plus `assets/rnnzoo.json`. It is written into a hidden temporary
-folder beside the versions and renamed into place, so a server polling
-`BASE_DIR/NAME` never sees a half-written version. The graph holds no
-cuDNN op even when exported on a GPU host, so it serves on CPU. Where the
+outputs, plus `assets/rnnzoo.json`. A model that samples (a language
+model, a conditional generator) has a second signature, `sample`: the same
+input with `temperature`, `top_k`, `seed` and `max_new_tokens`, one value
+per instance and all required (a signature has no optional inputs), while
+`serving_default` samples with the defaults its card's `sampling` names.
+It is written into a hidden temporary folder beside the versions and
+renamed into place, so a server polling `BASE_DIR/NAME` never sees a
+half-written version. The graph holds no cuDNN op even when exported on a
+GPU host, so it serves on CPU. Where the
 run's data had a closed form (`addition`), the graph normalizes served text
 as the data was and refuses text outside that form; the card names it
 (`input_form`) and what the data were (`domain`).
@@ -114,10 +119,10 @@ def export_saved_model(
     tmp = os.path.join(model_dir, f".tmp-{version}-{os.getpid()}")
     shutil.rmtree(tmp, ignore_errors=True)
     try:
-        _write(model, context, tmp)
+        endpoints = _write(model, context, tmp)
         failpoint("exporting")
         metadata = {**(metadata or {}), "size_bytes": folder_size(tmp)}
-        _write_assets(tmp, model, context, metadata)
+        _write_assets(tmp, model, context, metadata, endpoints)
         if os.path.exists(final):
             shutil.rmtree(final)
         os.rename(tmp, final)
@@ -156,13 +161,27 @@ def _write(model, context, path):
         if not layer.built:  # A lookup layer that was never called.
             layer(tf.constant(layer.get_vocabulary()[:1]))
         archive.track(layer)
+    names = []
     with without_cudnn(model):
         for endpoint, fn, signature in model.serving_endpoints(context):
             archive.add_endpoint(endpoint, fn, input_signature=signature)
+            names.append(endpoint)
         archive.write_out(path, verbose=False)
+    return names
 
 
-def _write_assets(path, model, context, metadata):
+def sampling_card(context, endpoints):
+    """The card's `sampling`: how the export's `sample` signature is called
+    (its inputs, their defaults, which `serving_default` uses, and the
+    limit of `max_new_tokens`), or `None` for an export that does not
+    sample."""
+    if "sample" not in endpoints:
+        return None
+    return {"signature": "sample", "defaults": context.sampling_defaults(),
+            "max_new_tokens_limit": context.max_new_tokens_limit()}
+
+
+def _write_assets(path, model, context, metadata, endpoints=()):
     import tensorflow as tf
 
     info = {
@@ -176,6 +195,8 @@ def _write_assets(path, model, context, metadata):
         "input_form": context.input_form and context.input_form.get_config(),
         "domain": context.domain,
         "decode": context.decode,
+        "signatures": list(endpoints),
+        "sampling": sampling_card(context, endpoints),
         "versions": {
             "rnnzoo": __version__,
             "tensorflow": tf.__version__,
@@ -186,7 +207,7 @@ def _write_assets(path, model, context, metadata):
     }
     os.makedirs(os.path.join(path, "assets"), exist_ok=True)
     with open(os.path.join(path, "assets", "rnnzoo.json"), "w") as f:
-        json.dump(info, f, indent=2, default=str)
+        json.dump(info, f, indent=2, sort_keys=True, default=str)
 
 
 def serving_config(base_dir="saved_models"):
@@ -212,10 +233,24 @@ def serving_config(base_dir="saved_models"):
     return path
 
 
+def default_name(config):
+    """The name of a run's export when none is given: the stem of the
+    user's data file it trained on (`--data my.tsv` -> `my`), else its
+    recipe; characters a folder name may not hold become `_`."""
+    data = (config.get("settings") or {}).get("data")
+    if data:
+        stem = os.path.splitext(os.path.basename(os.path.normpath(data.split(",")[0])))[0]
+        stem = re.sub(r"^[^A-Za-z0-9]+", "", re.sub(r"[^A-Za-z0-9._-]", "_", stem))
+        if stem:
+            return stem
+    return config["recipe"]
+
+
 def export_run(run_dir, name=None, base_dir="saved_models", version=None, overwrite=False):
     """Exports the trained model of a run folder, with its vocabularies,
     labels, what its data did to inputs, and its card (`assets/rnnzoo.json`:
-    recipe, settings, data, selection and held-out metrics)."""
+    recipe, settings, data, selection and held-out metrics), as `name`
+    (default: `default_name`: the data file's stem, else the recipe)."""
     from rnnzoo.train.run_folder import RunFolder
 
     folder = RunFolder(run_dir)
@@ -244,7 +279,7 @@ def export_run(run_dir, name=None, base_dir="saved_models", version=None, overwr
     card["parameters"] = model.count_params()
     return export_saved_model(
         model,
-        name or config["recipe"],
+        name or default_name(config),
         base_dir=base_dir,
         version=version,
         overwrite=overwrite,

@@ -4,6 +4,11 @@ Each shipped model is `saved_models/<name>/<version>/`, a SavedModel that
 TF Serving loads as is, with its card in `assets/rnnzoo.json`: the recipe
 and command that trained it, its data and split, its held-out figures, the
 training time, the date and its size.
+
+The package does not carry the zoo (its weights are 48 MB): `find_zoo`
+looks for it in `$RNNZOO_ZOO`, then in the clone rnnzoo runs or was
+installed from, then in the working directory; a zoo name without a zoo is
+a `UsageError` naming `RNNZOO_ZOO` (`missing_zoo`).
 """
 
 import json
@@ -24,16 +29,65 @@ FIGURES = {
 EXACT_TASK_RECIPES = ("addition",)
 
 
+#: The variable that names the zoo's folder.
+ZOO_VARIABLE = "RNNZOO_ZOO"
+
+
 def default_base():
-    """Where the zoo is: `$RNNZOO_ZOO` when set, else `saved_models/` of
-    this checkout (an editable install: `pip install -e .`), else of the
-    working directory. A wheel does not carry the zoo (56 MB): point
-    `RNNZOO_ZOO` at a clone's `saved_models/`."""
-    if os.environ.get("RNNZOO_ZOO"):
-        return os.environ["RNNZOO_ZOO"]
-    checkout = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    here = os.path.join(checkout, "saved_models")
-    return here if os.path.isdir(here) else "saved_models"
+    """Where the zoo is (`find_zoo`), else `saved_models` (a folder that
+    is not there: `missing_zoo` says what to do)."""
+    return find_zoo() or "saved_models"
+
+
+def find_zoo():
+    """The zoo's folder, the first of: `$RNNZOO_ZOO` when set; the
+    `saved_models/` beside this package, in a clone or an editable install
+    of one (`pip install -e .`); the `saved_models/` of the clone a
+    non-editable install was made from (`pip install .` or `pip install
+    PATH`, which records the folder it installed from, PEP 610), while that
+    clone is there; `saved_models/` in the working directory. `None` when
+    there is none: a wheel does not carry the zoo (48 MB)."""
+    if os.environ.get(ZOO_VARIABLE):
+        return os.environ[ZOO_VARIABLE]
+    package = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    candidates = [os.path.join(os.path.dirname(package), "saved_models")]
+    source = installed_from(os.path.dirname(package))
+    if source:
+        candidates.append(os.path.join(source, "saved_models"))
+    candidates.append("saved_models")
+    return next((path for path in candidates if os.path.isdir(path)), None)
+
+
+def installed_from(site):
+    """The local folder the rnnzoo installed in `site` (a folder of
+    `sys.path`) was installed from, as its `direct_url.json` records it
+    (PEP 610), or `None` (installed from a wheel, an index, or not by pip)."""
+    from importlib import metadata
+    from urllib.parse import unquote
+    from urllib.parse import urlparse
+
+    for dist in metadata.distributions(name="rnnzoo", path=[site]):
+        try:
+            record = json.loads(dist.read_text("direct_url.json") or "null")
+        except (OSError, ValueError):
+            continue
+        if not isinstance(record, dict) or "dir_info" not in record:
+            continue
+        url = urlparse(str(record.get("url", "")))
+        if url.scheme == "file":
+            return unquote(url.path)
+    return None
+
+
+def missing_zoo():
+    """What to do when the zoo is not found, in words naming `RNNZOO_ZOO`."""
+    if os.environ.get(ZOO_VARIABLE):
+        return (f"{ZOO_VARIABLE}={os.environ[ZOO_VARIABLE]} is not a folder: set it to the "
+                "saved_models/ folder of a clone of the repository.")
+    return ("No zoo here: this rnnzoo was installed without a clone of the repository "
+            "(a wheel does not carry the trained models of saved_models/). Set "
+            f"{ZOO_VARIABLE} to the saved_models/ folder of a clone, or give the folder "
+            "of an export.")
 
 
 def model_folder(given, base=None):
@@ -48,6 +102,9 @@ def model_folder(given, base=None):
     named = os.path.join(base, given)
     if os.sep not in given and "/" not in given and versions(named):
         return named
+    if not os.path.isdir(base):
+        where = f"{given} is neither a folder nor a model of the zoo. "
+        raise UsageError(where + missing_zoo())
     names = [card["name"] for card in shipped(base)]
     raise UsageError(
         f"{given} is neither a folder nor a model of the zoo.{suggest(given, names)} "

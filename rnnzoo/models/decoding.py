@@ -55,22 +55,38 @@ def _aux_buffer(aux, batch, max_length):
     return ops.zeros((batch, max_length) + tuple(ops.shape(aux)[1:]), aux.dtype)
 
 
+def _is_tensor(value):
+    return value is not None and not isinstance(value, (int, float))
+
+
+def _rank(value):
+    """The rank of a tensor or array; 0 for a Python number."""
+    return len(getattr(value, "shape", ()))
+
+
 def _uniform(seed, step, shape):
     """Uniform (0, 1) noise from a counter-based hash of `(seed, step,
     position)`: reproducible, identical on every backend, and usable in a
-    traced loop (unlike stateful random ops)."""
-    size = 1
-    for dim in shape:
-        size = size * dim
-    counter = ops.cast(ops.arange(size), "uint32")
-    base = ops.cast(seed, "uint32") * ops.cast(0x9E3779B1, "uint32")
+    traced loop (unlike stateful random ops).
+
+    A scalar `seed` numbers the positions of the whole `(rows, tokens)`
+    block, so the rows of a batch draw different noise; a `(rows,)` seed
+    (one per row) numbers each row's tokens alone, so a row's noise depends
+    on its own seed only, not on its place in the batch. Row 0 draws the
+    same noise either way."""
+    rows, size = shape
+    if _rank(seed) == 1:
+        counter = ops.expand_dims(ops.cast(ops.arange(size), "uint32"), 0)
+        base = ops.expand_dims(ops.cast(seed, "uint32"), 1) * ops.cast(0x9E3779B1, "uint32")
+    else:
+        counter = ops.reshape(ops.cast(ops.arange(rows * size), "uint32"), (rows, size))
+        base = ops.cast(seed, "uint32") * ops.cast(0x9E3779B1, "uint32")
     x = counter + base + ops.cast(step, "uint32") * ops.cast(0x85EBCA77, "uint32")
     for shift, factor in ((16, 0x85EBCA6B), (13, 0xC2B2AE35)):
         x = ops.bitwise_xor(x, ops.right_shift(x, shift))
         x = x * ops.cast(factor, "uint32")
     x = ops.bitwise_xor(x, ops.right_shift(x, 16))
-    u = (ops.cast(ops.right_shift(x, 8), "float32") + 0.5) / 16777216.0
-    return ops.reshape(u, shape)
+    return (ops.cast(ops.right_shift(x, 8), "float32") + 0.5) / 16777216.0
 
 
 def _log_probs(logits):
@@ -82,7 +98,11 @@ def _log_probs(logits):
 
 def _choose(logits, step, temperature, top_k, seed):
     """Next tokens: argmax, or a sample with temperature and top-k, from
-    log-probabilities `logits`."""
+    log-probabilities `logits`. Python settings pick the path when the
+    function is traced; tensor settings (scalars, or one value per row)
+    are read in the graph (`_choose_per_row`)."""
+    if _is_tensor(temperature) or _is_tensor(top_k):
+        return _choose_per_row(logits, step, temperature, top_k, seed)
     if temperature is None or temperature == 0:
         return ops.cast(ops.argmax(logits, axis=-1), "int32")
     logits = logits / temperature
@@ -91,6 +111,35 @@ def _choose(logits, step, temperature, top_k, seed):
         logits = ops.where(logits < kth, NEG_INF, logits)
     gumbel = -ops.log(-ops.log(_uniform(seed, step, ops.shape(logits))))
     return ops.cast(ops.argmax(logits + gumbel, axis=-1), "int32")
+
+
+def _per_row(value, rows, dtype):
+    """A scalar or `(rows,)` setting as a `(rows,)` tensor."""
+    return ops.cast(value, dtype) * ops.ones((rows,), dtype)
+
+
+def _choose_per_row(logits, step, temperature, top_k, seed):
+    """`_choose` with settings that are tensors, a scalar or one value per
+    row: temperature 0 is greedy, top-k 0 (or `None`) keeps every token, a
+    top-k above the vocabulary keeps them all. A row draws what `_choose`
+    draws with the same settings as Python numbers and the same `seed`."""
+    rows, size = ops.shape(logits)[0], logits.shape[-1]
+    temperature = _per_row(0.0 if temperature is None else temperature, rows, "float32")
+    greedy = ops.cast(ops.argmax(logits, axis=-1), "int32")
+    scaled = logits / ops.where(temperature > 0, temperature, 1.0)[:, None]
+    if top_k is not None:
+        k = _per_row(top_k, rows, "int32")
+
+        def keep_top_k():
+            ranked = ops.flip(ops.sort(scaled, axis=-1), axis=-1)
+            index = ops.clip(k, 1, size)[:, None] - 1
+            kth = ops.take_along_axis(ranked, index, axis=-1)
+            return ops.where(ops.logical_and(k[:, None] > 0, scaled < kth), NEG_INF, scaled)
+
+        scaled = ops.cond(ops.any(k > 0), keep_top_k, lambda: scaled)
+    gumbel = -ops.log(-ops.log(_uniform(seed, step, (rows, size))))
+    sampled = ops.cast(ops.argmax(scaled + gumbel, axis=-1), "int32")
+    return ops.where(temperature > 0, sampled, greedy)
 
 
 def sample(
@@ -109,18 +158,29 @@ def sample(
         step_fn: The model step, see the module docstring.
         state: Initial state, nested tensors `(batch, ...)`.
         start_ids: Int tensor `(batch,)`, the first input tokens.
-        max_length: Positive int, the most tokens to produce.
+        max_length: Positive int, the most tokens to produce; or an int
+            tensor `(batch,)`, each row's most tokens (the output has as
+            many steps as the largest, a row ends with 0 after its own).
         end_id: Optional int; a sequence stops after producing it.
-        temperature: 0 for greedy search, else the softmax temperature.
-        top_k: Optional int; sample among the `top_k` likeliest tokens.
-        seed: Int seed of the sampling noise.
+        temperature: 0 for greedy search, else the softmax temperature; a
+            float, or a float tensor (scalar or one per row: 0 = greedy).
+        top_k: Optional int; sample among the `top_k` likeliest tokens; an
+            int tensor (scalar or one per row) with 0 for every token.
+        seed: Int seed of the sampling noise; an int tensor `(batch,)` gives
+            each row its own seed, and its noise then depends on that seed
+            alone, not on the row's place in the batch (see `_uniform`).
 
     Returns:
         `(tokens, scores, aux)`: tokens `(batch, max_length)` int32;
         scores `(batch,)`, the log-probability of the tokens under the
         model (temperature 1); aux `(batch, max_length, ...)` or `None`.
     """
-    max_length = check_positive_int(max_length, "max_length")
+    limits = None
+    if _rank(max_length) == 1:
+        limits = ops.cast(max_length, "int32")
+        max_length = ops.max(limits, initial=0)
+    elif not _is_tensor(max_length):
+        max_length = check_positive_int(max_length, "max_length")
     start_ids = ops.cast(start_ids, "int32")
     batch = ops.shape(start_ids)[0]
     logits, _, aux = step_fn(start_ids, state)  # Shapes only; traced once.
@@ -134,6 +194,8 @@ def sample(
         return ops.logical_and(step < max_length, ops.logical_not(ops.all(finished)))
 
     def body(step, last, state, tokens, finished, scores, aux_buffer):
+        if limits is not None:
+            finished = ops.logical_or(finished, step >= limits)
         logits, state, aux = step_fn(last, state)
         log_probs = _log_probs(logits)
         chosen = _choose(log_probs, step, temperature, top_k, seed)

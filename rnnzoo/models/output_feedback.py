@@ -171,7 +171,8 @@ class OutputFeedbackRNN(PatternModel):
         **kwargs: `name`, `trainable`.
 
     Serving (`serving_endpoints`): a language model serves as
-    `SequenceTagger`'s (text in, the `text` that follows out; `score`); a
+    `SequenceTagger`'s (text in, the `text` that follows out; `sample`;
+    `score`); a
     forecaster takes `values` and returns the next `forecast_steps` values
     (`forecast`).
 
@@ -364,7 +365,8 @@ class OutputFeedbackRNN(PatternModel):
         `prompt` is an int array `(batch, length)` of outputs so far,
         right-padded with 0; `inputs` gives the external input for the
         `max_length` new steps when the model has one. Returns the new ids
-        `(batch, max_length)` as NumPy (greedy with `temperature=0`).
+        `(batch, max_length)` as NumPy (greedy with `temperature=0`). `seed`
+        may be one per row, as in `SequenceTagger.generate`.
         """
         prompt = ops.convert_to_tensor(prompt, "int32")
         seed = ops.convert_to_tensor(seed, "int32")

@@ -73,7 +73,9 @@ class SequenceGenerator(PatternModel):
 
     Serving (`serving_endpoints`): a label (`condition`, one of the run's
     label names; an unknown one is an error) in, the `text` written for it
-    and its `tokens` out; a `score` endpoint takes `condition` and `text`
+    and its `tokens` out, sampled as exported; `sample` takes `condition`,
+    `temperature`, `top_k`, `seed` and `max_new_tokens` (one value each per
+    instance); a `score` endpoint takes `condition` and `text`
     and gives the text's `log_likelihood`, `token_count` and `correct`
     (its end token included).
 
@@ -181,6 +183,7 @@ class SequenceGenerator(PatternModel):
     def serving_endpoints(self, context):
         import tensorflow as tf
 
+        from rnnzoo.models import sampling
         from rnnzoo.models import serving
 
         config = self._constructor_config
@@ -189,9 +192,9 @@ class SequenceGenerator(PatternModel):
         names = context.label_names or [str(i) for i in range(config["num_conditions"])]
         condition = tf.TensorSpec((None,), tf.string, name="condition")
 
-        def serve(labels):
+        def generate(labels, **settings):
             tokens = self.sample_tokens(
-                serving.label_ids(names, labels, "condition"), **context.sampling())
+                serving.label_ids(names, labels, "condition"), **settings)
             return {"text": context.text("tokens", tokens, config["end_id"]),
                     "tokens": tokens}
 
@@ -203,7 +206,7 @@ class SequenceGenerator(PatternModel):
                            "target_ids": inputs}, training=False)
             return serving.scores(logits, targets)
 
-        return [("serving_default", serve, [condition]),
+        return [*sampling.sampling_endpoints(context, condition, generate),
                 ("score", score, [condition, serving.TEXT])]
 
     @staticmethod
@@ -286,7 +289,9 @@ class SequenceGenerator(PatternModel):
             max_length: Positive integer, the most new tokens.
             temperature: Softmax temperature; 0 for greedy decoding.
             top_k: Optional int, sample among the likeliest `top_k` tokens.
-            seed: Int seed of the sampling (random when `None`).
+            seed: Int seed of the sampling (random when `None`); or one
+                seed per row, each row's sample then depending on its own
+                seed alone (as a served `sample` draws).
             prompt: Optional int array `(batch, length)` that the sequences
                 start with (after `start_id`), right-padded with 0.
             batch_size: Number of sequences of an unconditional model

@@ -54,7 +54,9 @@ class SequenceTagger(PatternModel):
 
     Serving (`serving_endpoints`): tagging: text in, `tags` and `tag_ids`
     out. Language model: text in, the `text` that follows (and its `tokens`) out,
-    and a `score` endpoint: text in, `log_likelihood`, `token_count` and
+    sampled as exported; `sample`: the same with `temperature`, `top_k`,
+    `seed` and `max_new_tokens` inputs (one value each per instance); and a
+    `score` endpoint: text in, `log_likelihood`, `token_count` and
     `correct` out.
 
     Example:
@@ -193,7 +195,9 @@ class SequenceTagger(PatternModel):
 
         For a language model (`task="language_model"`). `prompt` is an int array `(batch, length)`,
         right-padded with 0. Returns the `(batch, max_length)` new token ids
-        as NumPy (greedy with `temperature=0`).
+        as NumPy (greedy with `temperature=0`). `seed` may be one per row:
+        each row's sample then depends on its own seed alone, as a served
+        `sample` draws.
         """
         prompt = ops.convert_to_tensor(prompt, "int32")
         seed = ops.convert_to_tensor(seed, "int32")
@@ -206,17 +210,21 @@ class SequenceTagger(PatternModel):
 
 def language_model_endpoints(model, context):
     """A language model's endpoints: `serving_default` continues a prompt
-    (`text`, `tokens`); `score` gives the log-likelihood of a text.
+    (`text`, `tokens`) as exported, `sample` as asked (`temperature`,
+    `top_k`, `seed`, `max_new_tokens`; `rnnzoo.models.sampling`);
+    `score` gives the log-likelihood of a text.
     `model.sample_tokens(prompt_ids, ...)` samples; `model(ids)` scores."""
+    from rnnzoo.models import sampling
     from rnnzoo.models import serving
 
-    def serve(text):
+    def generate(text, **settings):
         prompt = context.ids("tokens", text, argument="text")
-        tokens = model.sample_tokens(prompt, **context.sampling())
+        tokens = model.sample_tokens(prompt, **settings)
         return {"text": context.text("tokens", tokens), "tokens": tokens}
 
     def score(text):
         return serving.next_token_scores(
             lambda ids: model(ids, training=False), context.ids("tokens", text, argument="text"))
 
-    return [("serving_default", serve, [serving.TEXT]), ("score", score, [serving.TEXT])]
+    return [*sampling.sampling_endpoints(context, serving.TEXT, generate),
+            ("score", score, [serving.TEXT])]

@@ -18,6 +18,7 @@ from rnnzoo.data.vectorize import SPECIAL_TOKENS
 from rnnzoo.data.vectorize import token_separator
 from rnnzoo.data.vectorize import vocabulary
 from rnnzoo.decoding_defaults import DECODE_DEFAULTS
+from rnnzoo.decoding_defaults import MAX_NEW_TOKENS_LIMIT
 
 #: The longest input a served model reads, in tokens, unless the run set
 #: `max_input_tokens`.
@@ -130,7 +131,7 @@ class InputForm:
             inside = tf.strings.regex_full_match(normalized, self.pattern)
         refused = tf.boolean_mask(text, tf.logical_not(inside))
         message = tf.strings.join([f"{self.rule(argument)}; received: ",
-                                   _listed(refused, tf.size(text))])
+                                   listed(refused, tf.size(text))])
         return normalized, inside, message
 
     def accept(self, text, argument="text"):
@@ -144,14 +145,15 @@ class InputForm:
             return tf.identity(normalized)
 
 
-def _listed(texts, total):
+def listed(texts, total, quote="'"):
     """`'a', 'b' (2 of 7 inputs)`: the first `SHOWN_TEXTS` of `texts`, each
-    cut to `SHOWN_CHARACTERS`, and how many of the `total` they are."""
+    cut to `SHOWN_CHARACTERS` (and quoted with `quote`), and how many of the
+    `total` they are."""
     shown = texts[:SHOWN_TEXTS]
     cut = tf.strings.length(shown, unit="UTF8_CHAR") > SHOWN_CHARACTERS
     shown = tf.strings.join([
-        "'", tf.strings.substr(shown, 0, SHOWN_CHARACTERS, unit="UTF8_CHAR"),
-        tf.where(cut, "...", ""), "'"])
+        quote, tf.strings.substr(shown, 0, SHOWN_CHARACTERS, unit="UTF8_CHAR"),
+        tf.where(cut, "...", ""), quote])
     count = tf.size(texts)
     more = tf.where(count > SHOWN_TEXTS, ", ...", "")
     of = tf.where(total > 1, tf.strings.format(" ({} of {} inputs)", (count, total)), "")
@@ -208,6 +210,19 @@ class ServingContext:
         return {"max_length": self.setting("max_new_tokens"),
                 **{name: self.setting(name) for name in ("temperature", "top_k", "seed")}}
 
+    def sampling_defaults(self):
+        """The values a `sample` request's inputs default to (`serving_default`
+        samples with them): `{temperature, top_k (0: all), seed,
+        max_new_tokens}`, as a card records them."""
+        return {"temperature": float(self.setting("temperature")),
+                "top_k": int(self.setting("top_k") or 0),
+                "seed": int(self.setting("seed")),
+                "max_new_tokens": int(self.setting("max_new_tokens"))}
+
+    def max_new_tokens_limit(self):
+        """The most new tokens a `sample` request may ask for."""
+        return max(MAX_NEW_TOKENS_LIMIT, self.sampling_defaults()["max_new_tokens"])
+
     @property
     def separator(self):
         return token_separator(self.tokens)
@@ -239,8 +254,6 @@ class ServingContext:
 
 
 TEXT = tf.TensorSpec((None,), tf.string, name="text")
-
-
 def clean(text):
     """Any bytes to valid UTF-8 (invalid sequences become U+FFFD)."""
     return tf.strings.unicode_transcode(

@@ -84,3 +84,43 @@ def test_length_penalty_prefers_longer_sequences():
 def test_bad_max_length_is_refused(bad):
     with pytest.raises(ValueError, match="`max_length`"):
         run(decoding.sample, max_length=bad)
+
+
+def test_tensor_settings_sample_as_python_settings_do():
+    """Settings given as tensors (one per row, as a served `sample` reads
+    them) draw what the same Python settings draw: row 0 exactly, every
+    row with its own seed alone, whatever its place in the batch."""
+    start = np.full((3,), 5, "int32")
+    state = np.zeros((3, 1), "float32")
+    tensor = lambda values, dtype="int32": keras.ops.convert_to_tensor(values, dtype)  # noqa: E731
+    for temperature, top_k in ((1.0, None), (0.7, 2), (0.0, None)):
+        expected, _, _ = decoding.sample(markov_step, state, start, max_length=4,
+                                         temperature=temperature, top_k=top_k, seed=7)
+        found, _, _ = decoding.sample(
+            markov_step, state, start, max_length=tensor([4, 4, 4]),
+            temperature=tensor([temperature] * 3, "float32"),
+            top_k=tensor([top_k or 0] * 3), seed=tensor([7, 7, 7]))
+        found = keras.ops.convert_to_numpy(found)
+        np.testing.assert_array_equal(found[0], keras.ops.convert_to_numpy(expected)[0])
+        assert (found == found[0]).all()  # Same seed, same draw, in any row.
+    seeds = tensor([1, 2, 3])
+    batch, _, _ = decoding.sample(markov_step, state, start, max_length=tensor([6, 2, 4]),
+                                  temperature=tensor([1.0] * 3, "float32"), seed=seeds)
+    batch = keras.ops.convert_to_numpy(batch)
+    assert batch.shape == (3, 6) and (batch[1, 2:] == 0).all() and (batch[2, 4:] == 0).all()
+    alone, _, _ = decoding.sample(markov_step, state[:1], start[:1], max_length=tensor([6]),
+                                  temperature=tensor([1.0], "float32"), seed=tensor([2]))
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(alone)[0, :2], batch[1, :2])
+
+
+def test_tensor_top_k_keeps_the_k_likeliest_per_row():
+    start = np.full((3000,), 5, "int32")
+    state = np.zeros((3000, 1), "float32")
+    k = np.repeat(np.array([1, 2, 0], "int32"), 1000)
+    tokens, _, _ = decoding.sample(
+        markov_step, state, start, max_length=1, temperature=keras.ops.ones((3000,)),
+        top_k=keras.ops.convert_to_tensor(k), seed=keras.ops.arange(3000))
+    tokens = keras.ops.convert_to_numpy(tokens)[:, 0]
+    assert set(tokens[:1000]) == {2} and set(tokens[1000:2000]) == {2, 3}
+    shares = np.bincount(tokens[2000:], minlength=5)[2:5] / 1000
+    np.testing.assert_allclose(shares, [0.5, 0.4, 0.1], atol=0.05)
