@@ -132,13 +132,13 @@ def test_missing_matplotlib_names_the_extra(tmp_path, monkeypatch):
                                             "target": ["b"]}], path),
     ]
     for call in calls:
-        with pytest.raises(plots.PlotsUnavailableError, match=r'pip install "rnnzoo\[plots\]"'):
+        with pytest.raises(plots.PlotsUnavailableError, match=r'pip install -e "\.\[plots\]"'):
             call(str(tmp_path / "x.png"))
     assert not (tmp_path / "x.png").exists()
     (tmp_path / "summary.json").write_text(json.dumps({"runs": sweep_rows()}))
     from rnnzoo.cli.plot import UsageError, command_plot
 
-    with pytest.raises(UsageError, match=r"rnnzoo\[plots\]"):
+    with pytest.raises(UsageError, match=r'pip install -e "\.\[plots\]"'):
         command_plot(argparse.Namespace(run_dir=str(tmp_path), out=None, examples=2))
 
 
