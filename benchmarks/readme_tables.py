@@ -7,6 +7,10 @@
   cards (`rnnzoo zoo --markdown`).
 - `long_range`: README's "Why LSTM?" table, from the kept sweep summary
   `benchmarks/results/long_range/summary.json`.
+- `user_files`: README's "On your own files" table: the runs kept in
+  `benchmarks/results/user_files/<task>/` against the classical baselines
+  of `benchmarks/results/user_files/baselines.json`
+  (`benchmarks/user_tasks.py`), on the same split.
 
 Each table sits in its README between `<!-- table:NAME -->` and
 `<!-- /table:NAME -->`; `tests/test_readme_tables.py` fails when one
@@ -26,8 +30,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 RESULTS = os.path.join(ROOT, "benchmarks", "results")
 QUALITY = os.path.join(RESULTS, "quality")
 LONG_RANGE = os.path.join(RESULTS, "long_range", "summary.json")
+USER_FILES = os.path.join(RESULTS, "user_files")
+BASELINES = os.path.join(USER_FILES, "baselines.json")
 #: README file of each table.
-PLACES = {"quality": "README.md", "long_range": "README.md",
+PLACES = {"quality": "README.md", "long_range": "README.md", "user_files": "README.md",
           "zoo": os.path.join("saved_models", "README.md")}
 
 
@@ -110,13 +116,55 @@ def long_range_table():
     return "\n".join(lines)
 
 
+def user_task_figures(task, test, baseline):
+    """`(rnnzoo's figure, the baseline's, whether rnnzoo is better)` of a
+    user-file task, in words."""
+    if "accuracy" in baseline:
+        return (f"accuracy {100 * test['accuracy']:.2f} %",
+                f"{baseline['baseline']}: {100 * baseline['accuracy']:.2f} %",
+                test["accuracy"] > baseline["accuracy"])
+    if "bits_per_char" in baseline:
+        bits = test["cross_entropy"] / math.log(2)
+        return (f"{bits:.3f} bits per char", f"{baseline['baseline']}: "
+                f"{baseline['bits_per_char']:.3f} bits per char",
+                bits < baseline["bits_per_char"])
+    best = max(baseline["exact_match_copy"], baseline["exact_match_nearest"])
+    return (f"exact match {100 * test['exact_match']:.2f} %",
+            f"{baseline['baseline']}: exact match {100 * baseline['exact_match_copy']:.2f} % "
+            f"and {100 * baseline['exact_match_nearest']:.2f} % (characters in place: "
+            f"{100 * baseline['char_accuracy_nearest']:.1f} %)", test["exact_match"] > best)
+
+
+def user_files_table():
+    baselines = _read(BASELINES)
+    lines = ["| task | data (train / test) | command | rnnzoo (test) | classical baseline "
+             "| beaten | epoch selected, stop | training |",
+             "|---|---|---|---|---|---|---|---|"]
+    for task in sorted(baselines):
+        folder = os.path.join(USER_FILES, task)
+        if not os.path.isfile(os.path.join(folder, "metrics.json")):
+            continue
+        metrics = _read(os.path.join(folder, "metrics.json"))
+        baseline, selection = baselines[task], metrics["selection"]
+        ours, theirs, better = user_task_figures(task, metrics["test"], baseline)
+        unit = "characters" if "bits_per_char" in baseline else "examples"
+        lines.append(" | ".join([
+            f"| `{task}`", f"{baseline['train']:,} / {baseline['test']:,} {unit}",
+            f"`{metrics['run']['command']}`", ours, theirs, "yes" if better else "**no**",
+            f"{selection['epoch']} of {selection['epochs_done']}, "
+            f"{selection.get('stopped') or 'ceiling'}",
+            _minutes(metrics["run"].get("train_seconds")) + " |"]))
+    return "\n".join(lines)
+
+
 def zoo_table():
     from rnnzoo.export import zoo
 
     return zoo.markdown(zoo.shipped(os.path.join(ROOT, "saved_models")))
 
 
-TABLES = {"quality": quality_table, "long_range": long_range_table, "zoo": zoo_table}
+TABLES = {"quality": quality_table, "long_range": long_range_table, "zoo": zoo_table,
+          "user_files": user_files_table}
 
 
 def marked(name):

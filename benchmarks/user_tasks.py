@@ -19,7 +19,7 @@ for validation), so they see slightly more data than rnnzoo does.
         --eval-data runs/data/user_tasks/typos_test.tsv --tokens char
 
 Writes the files to `--out` and the baselines to
-`benchmarks/results/quality/user_task_baselines.json`.
+`benchmarks/results/user_files/baselines.json`.
 """
 
 import argparse
@@ -33,7 +33,7 @@ import random
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared" / "data"
-RESULT = ROOT / "benchmarks" / "results" / "quality" / "user_task_baselines.json"
+RESULT = ROOT / "benchmarks" / "results" / "user_files" / "baselines.json"
 MONTHS = ["January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December"]
 
@@ -85,8 +85,8 @@ def word_order(rng, size=14000, test_size=2000):
     return split(rows, test_size, rng)
 
 
-def french(rng, train_chars=500_000, test_chars=50_000):
-    """French sentences, one a line, shuffled: about 500k characters to train on."""
+def french(rng, train_chars=250_000, test_chars=25_000):
+    """French sentences, one a line, shuffled: about 250k characters to train on."""
     lines = sorted({line.split("\t")[1] for line in read_lines("fra-eng.tsv")})
     rng.shuffle(lines)
     train, test, size = [], [], 0

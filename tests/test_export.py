@@ -58,6 +58,10 @@ CASES = {
         np.arange(40) / 5).reshape(2, 20, 1).tolist(),
         {"serving_default": (["values"], ["predictions"])}),
 }
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+#: The shipped models (`saved_models/NAME/VERSION/`).
+ZOO = sorted(name for name in os.listdir(os.path.join(ROOT, "saved_models"))
+             if os.path.isdir(os.path.join(ROOT, "saved_models", name)))
 TASKS = {"addition": "seq2seq", "ted_translate": "seq2seq", "imdb_sentiment": "classification",
          "conll_ner": "tagging", "copy_memory": "tagging", "shakespeare_char": "language_model",
          "shakespeare_feedback": "language_model", "review_generator": "conditional_generation",
@@ -201,3 +205,48 @@ def test_saved_model_cli_lists_the_named_signature(exports):
     section = out.split("signature_def['serving_default']")[1]
     for name in ("inputs['text']", "outputs['translation']", "outputs['tokens']", "outputs['scores']"):
         assert name in section.split("signature_def[")[0]
+
+
+#: Lines a user may send to any export that it must refuse: a wrong input
+#: name, and nesting no signature takes.
+BAD_FOR_EVERY_TASK = ['{"no_such_input": "x"}', '[[[["too", "deep"]]]]']
+#: Lines only some tasks refuse: `{task or zoo name: lines}`.
+BAD_FOR_SOME = {
+    "addition": ['"abc"', '"1000+1"'],
+    "review_generator": ['"unknown-label"'],
+    "mr_generator": ['"neutral"'],
+    "adding_problem": ['"some text"'],
+    "forecasting": ['"some text"'],
+}
+
+
+def refusals(path, lines, capsys, monkeypatch):
+    """`(status, stdout, stderr lines)` of `rnnzoo predict PATH` given
+    `lines` on stdin, run in this process."""
+    import io
+
+    from rnnzoo import cli
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("".join(f"{line}\n" for line in lines)))
+    try:
+        status = cli.main(["predict", str(path)])
+    except SystemExit as stop:
+        status = stop.code
+    out, err = capsys.readouterr()
+    return status, out, err.strip().splitlines()
+
+
+@pytest.mark.parametrize("case", sorted(CASES) + ["zoo:" + name for name in ZOO])
+def test_every_bad_input_of_every_task_is_exit_2_with_one_line_each(
+        case, exports, capsys, monkeypatch):
+    monkeypatch.setenv("TF_CPP_MIN_LOG_LEVEL", os.environ.get("TF_CPP_MIN_LOG_LEVEL", "0"))
+    name = case.removeprefix("zoo:")
+    path = (os.path.join(ROOT, "saved_models", name) if case.startswith("zoo:")
+            else os.path.dirname(exports[case][1]))  # The model folder, not the version.
+    lines = BAD_FOR_EVERY_TASK + BAD_FOR_SOME.get(name, [])
+    status, out, err = refusals(path, lines, capsys, monkeypatch)
+    assert status == 2 and out == ""
+    assert len(err) == len(lines), err
+    for number, line in enumerate(err, 1):
+        assert line.startswith(f"rnnzoo: error: stdin line {number}: "), line
+        assert "internal error" not in line and "Traceback" not in line

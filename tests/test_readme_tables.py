@@ -17,7 +17,7 @@ def tables():
     return module
 
 
-@pytest.mark.parametrize("name", ["quality", "zoo", "long_range"])
+@pytest.mark.parametrize("name", ["quality", "zoo", "long_range", "user_files"])
 def test_each_readme_table_is_the_rendered_one(name):
     module = tables()
     shown = module.in_readme(name)
