@@ -54,6 +54,18 @@ def test_a_run_on_user_files_takes_the_bands_settings(tmp_path):
     assert "90 training examples" in fit.describe()
 
 
+@pytest.mark.parametrize("tokens", ["char", "word", None])
+def test_the_token_unit_of_the_files_has_its_say(tmp_path, tokens):
+    path = tsv(tmp_path / "small.tsv", 100)
+    given = {"data": path, "tokens": tokens}
+    settings, fit = resolve_for_data(find_recipe("imdb_sentiment"), given)
+    by_tokens = RULES["classification"].by_tokens
+    # Without --tokens, the recipe's unit (word for imdb_sentiment).
+    expected = {**band("classification", 90), **by_tokens.get(tokens or "word", {})}
+    assert settings["dropout"] == expected["dropout"] == fit.chosen["dropout"]
+    assert by_tokens["char"]["dropout"] != band("classification", 90)["dropout"]
+
+
 def test_flags_and_smoke_win_over_the_rule(tmp_path):
     path = tsv(tmp_path / "small.tsv", 100)
     recipe = find_recipe("imdb_sentiment")

@@ -57,6 +57,11 @@ def check_command(args):
     from rnnzoo.data.files import preview  # noqa: PLC0415
 
     recipe = check_recipe(args)  # Before reading the files.
+    if recipe is not None and args.tokens is None:  # As `rnnzoo train RECIPE --data` reads.
+        from rnnzoo.train.recipe import resolve  # noqa: PLC0415
+
+        args.tokens = resolve(recipe)["tokens"]
+    args.tokens = args.tokens or "char"
     column = int(args.column) if args.column.lstrip("-").isdigit() else args.column
     try:
         task = data.from_files(
@@ -109,7 +114,8 @@ def print_run_settings(args, recipe):
     from rnnzoo.registry import model_preset
     from rnnzoo.train import user_defaults
 
-    given = {"data": args.path, "eval_data": ",".join(args.eval) if args.eval else None}
+    given = {"data": args.path, "eval_data": ",".join(args.eval) if args.eval else None,
+             "tokens": args.tokens}
     settings, fit = user_defaults.resolve_for_data(recipe, given)
     preset = model_preset(settings["model"])[1]
     for name in ("units", "num_layers"):
@@ -180,7 +186,8 @@ def add_data_commands(commands):
     check.add_argument("path", help="the (training) file")
     check.add_argument("--eval", nargs="+", metavar="FILE",
                        help="evaluation file(s): one, or validation and test")
-    check.add_argument("--tokens", default="char", choices=("char", "word"))
+    check.add_argument("--tokens", choices=("char", "word"),
+                       help="token unit of text (default: the recipe's, else char)")
     check.add_argument("--column", default="-1", help="forecasting: CSV column name or index")
     check.add_argument("--window", type=int, default=32, help="forecasting: window length")
     check.add_argument("--recipe", help="the recipe whose settings to show for these files "

@@ -46,17 +46,22 @@ from rnnzoo.train.recipe import resolve
 class Rule:
     """The settings of one task's runs on user files, by the size of the
     training split (in `unit`s): `bands` of `(up_to, settings)`, smallest
-    first; `every` applies to every band."""
+    first; `every` applies to every band; `by_tokens[unit]` over both, for
+    files read in that token unit (`--tokens`)."""
 
     unit: str
     bands: tuple
     every: dict = dataclasses.field(default_factory=dict)
+    by_tokens: dict = dataclasses.field(default_factory=dict)
 
 
 RULES = {
     "classification": Rule(
         unit="examples",
         every={"lr_schedule": "plateau"},
+        # Input dropout of 0.5 on characters kept a typo detector at chance for
+        # 7 epochs; 0.1 let it learn from epoch 8 (benchmarks/user_tasks.py).
+        by_tokens={"char": {"dropout": 0.1}},
         bands=(
             (1_000, {"units": 32, "dropout": 0.5, "batch_size": 16, "epochs": 60,
                      "patience": 8}),
@@ -157,9 +162,10 @@ def band_of(rule, size):
     raise ValueError(f"No band of the rule holds {size}: the last band needs up_to=None.")
 
 
-def choose(task, size, recipe_settings, init_from=False):
-    """The rule's settings for a training split of `size` (`recipe_settings`:
-    the run's settings before the rule); returns `(band, settings)`."""
+def choose(task, size, recipe_settings, init_from=False, tokens="char"):
+    """The rule's settings for a training split of `size` read in `tokens`
+    (`recipe_settings`: the run's settings before the rule); returns
+    `(band, settings)`."""
     rule = RULES.get(task)
     if rule is None:
         chosen = {"patience": FALLBACK_PATIENCE} if not recipe_settings["patience"] else {}
@@ -168,7 +174,8 @@ def choose(task, size, recipe_settings, init_from=False):
     below = max((u for u, _ in rule.bands if u is not None), default=None)
     band = (f"up to {up_to:,} {rule.unit}" if up_to is not None else
             f"over {below:,} {rule.unit}" if below is not None else "any size")
-    chosen = {**settings, **{k: v for k, v in rule.every.items() if k not in settings}}
+    chosen = {**settings, **{k: v for k, v in rule.every.items() if k not in settings},
+              **rule.by_tokens.get(tokens, {})}
     if init_from:
         chosen = {k: v for k, v in chosen.items() if k not in ARCHITECTURE}
     batch_size = chosen.get("batch_size", recipe_settings["batch_size"])
@@ -209,7 +216,8 @@ def resolve_for_data(recipe, overrides=None):
     if not settings["data"]:
         return settings, None
     size, unit = measure(recipe, settings)
-    band, chosen = choose(recipe.task, size, resolve(recipe), bool(settings["init_from"]))
+    band, chosen = choose(recipe.task, size, resolve(recipe), bool(settings["init_from"]),
+                          settings["tokens"] or "char")
     settings = resolve(recipe, overrides, chosen)
     fixed = set(overrides) | (set(recipe.smoke) if settings["smoke"] else set())
     applied = {k: v for k, v in chosen.items() if k not in fixed}
