@@ -51,7 +51,7 @@ def _minutes(seconds):
 
 def headline(config, test):
     """The held-out figures a run is judged by, in words."""
-    task, recipe = config["task"], config["recipe"]
+    task = config["task"]
     if task == "regression":
         return f"test MSE {test['loss']:.2g}"
     if task == "classification":
@@ -116,7 +116,7 @@ def long_range_table():
     return "\n".join(lines)
 
 
-def user_task_figures(task, test, baseline):
+def user_task_figures(test, baseline):
     """`(rnnzoo's figure, the baseline's, whether rnnzoo is better)` of a
     user-file task, in words."""
     if "accuracy" in baseline:
@@ -146,7 +146,7 @@ def user_files_table():
             continue
         metrics = _read(os.path.join(folder, "metrics.json"))
         baseline, selection = baselines[task], metrics["selection"]
-        ours, theirs, better = user_task_figures(task, metrics["test"], baseline)
+        ours, theirs, better = user_task_figures(metrics["test"], baseline)
         unit = "characters" if "bits_per_char" in baseline else "examples"
         lines.append(" | ".join([
             f"| `{task}`", f"{baseline['train']:,} / {baseline['test']:,} {unit}",

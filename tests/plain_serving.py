@@ -4,14 +4,17 @@ import json
 import subprocess
 import sys
 
-BLOCK_RNNZOO = """
+#: The start of a child script in which `import rnnzoo` fails, as on a server.
+NO_RNNZOO = """
 import json, sys
 class Block:
     def find_spec(self, name, path=None, target=None):
         if name == "rnnzoo" or name.startswith("rnnzoo."):
             raise ImportError("rnnzoo may not be imported here")
 sys.meta_path.insert(0, Block())
-import numpy as np
+"""
+
+BLOCK_RNNZOO = NO_RNNZOO + """import numpy as np
 import tensorflow as tf
 def plain(v):
     return [x.decode("utf-8", "replace") for x in v.ravel()] if v.dtype == object else v.tolist()

@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from rnnzoo.export import zoo
+from tests.plain_serving import NO_RNNZOO
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SHARED = os.path.join(os.path.dirname(ROOT), "shared", "data")
@@ -32,14 +33,7 @@ USER_FILES = {
 
 # Runs in a process that cannot import rnnzoo: TensorFlow (and sacrebleu
 # for BLEU) alone, as a server would.
-CHILD = """
-import json, sys
-class Block:
-    def find_spec(self, name, path=None, target=None):
-        if name == "rnnzoo" or name.startswith("rnnzoo."):
-            raise ImportError("rnnzoo may not be imported here")
-sys.meta_path.insert(0, Block())
-import numpy as np
+CHILD = NO_RNNZOO + """import numpy as np
 import tensorflow as tf
 
 path, job = sys.argv[1], json.load(open(sys.argv[2]))
