@@ -27,8 +27,13 @@ LOSSES = TWO_CPUS + """
 from rnnzoo.train.recipe import find_recipe
 from rnnzoo.train.engine import run
 settings = json.loads(sys.argv[1])
-result = run(find_recipe(settings.pop("recipe")), settings, verbose=0)
-print(json.dumps(result.metrics["history"]["loss"]))
+losses = {}
+for strategy in ("default", "mirrored"):
+    result = run(find_recipe(settings["recipe"]),
+                 {**settings["run"], "strategy": strategy,
+                  "output_dir": settings["output_dir"] + "/" + strategy}, verbose=0)
+    losses[strategy] = result.metrics["history"]["loss"]
+print(json.dumps(losses))
 """
 
 
@@ -42,12 +47,10 @@ def python(code, *args, env=None, timeout=600):
 
 
 def test_mirrored_on_two_replicas_follows_the_single_device_run(tmp_path):
-    base = {"recipe": "shakespeare_char", "smoke": True, "epochs": 3, "units": 8, "seed": 3,
-            "data_dir": str(tmp_path / "tfds"), "steps_per_epoch": 4}
-    losses = {}
-    for strategy in ("default", "mirrored"):
-        settings = {**base, "strategy": strategy, "output_dir": str(tmp_path / strategy)}
-        losses[strategy] = json.loads(python(LOSSES, json.dumps(settings)))
+    run = {"smoke": True, "epochs": 3, "units": 8, "seed": 3, "steps_per_epoch": 4,
+           "max_new_tokens": 8, "data_dir": str(tmp_path / "tfds")}
+    losses = json.loads(python(LOSSES, json.dumps(
+        {"recipe": "shakespeare_char", "run": run, "output_dir": str(tmp_path)})))
     # Same global batch, same data, same initial weights: the same losses up
     # to float summation order.
     np.testing.assert_allclose(losses["mirrored"], losses["default"], rtol=2e-4)

@@ -1,4 +1,5 @@
-"""Exports: served by plain TensorFlow exactly as the Keras model computes."""
+"""Every recipe smoke-trained, and its export served by plain TensorFlow
+exactly as the Keras model computes."""
 
 import json
 import os
@@ -13,6 +14,7 @@ from rnnzoo.models import serving
 from rnnzoo.train.commands import generate_text
 from rnnzoo.export.saved_model import export_run
 from rnnzoo.train.recipe import find_recipe
+from rnnzoo.train.recipe import recipe_names
 from rnnzoo.train.run_folder import RunFolder
 from rnnzoo.train.engine import run
 from tests.plain_serving import BLOCK_RNNZOO
@@ -122,6 +124,23 @@ def signatures(path):
         name: (sorted(fn.structured_input_signature[1]), sorted(fn.structured_outputs))
         for name, fn in loaded.signatures.items()
     }
+
+
+def test_the_cases_cover_every_recipe_but_the_sweep():
+    assert set(recipe_names()) - {"long_range"} <= set(CASES)
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_every_recipe_smoke_run_leaves_a_complete_run_folder(case, exports):
+    run_dir = exports[case][0]
+    assert {"config.json", "metrics.json", "model.keras", "checkpoints", "logs"} <= set(
+        os.listdir(run_dir))
+    metrics = json.load(open(os.path.join(run_dir, "metrics.json")))
+    assert np.isfinite(metrics["test"]["loss"])
+    assert len(metrics["history"]["loss"]) == metrics["epochs_done"]
+    recipe = find_recipe("adding_problem" if case == "forecasting" else case)
+    for metric in recipe.metrics:
+        assert ("sample" if metric == "samples" else metric) in metrics["test"]
 
 
 @pytest.mark.parametrize("case", sorted(CASES))

@@ -11,12 +11,9 @@ import numpy as np
 import pytest
 
 from rnnzoo.train.recipe import find_recipe
-from rnnzoo.train.recipe import recipe_names
 from rnnzoo.train.run_folder import RunFolder
 from rnnzoo.train.run_folder import RunFolderError
 from rnnzoo.train.engine import run
-
-SINGLE_RECIPES = [n for n in recipe_names() if n != "long_range"]
 
 
 @pytest.fixture(scope="module")
@@ -30,19 +27,6 @@ def smoke(name, tmp_path, data_dir, **settings):
         {"smoke": True, "output_dir": str(tmp_path), "data_dir": data_dir, **settings},
         verbose=0,
     )
-
-
-@pytest.mark.parametrize("name", SINGLE_RECIPES)
-def test_every_recipe_runs_in_smoke_mode(name, tmp_path, data_dir):
-    result = smoke(name, tmp_path, data_dir)
-    files = set(os.listdir(result.run_dir))
-    assert {"config.json", "metrics.json", "model.keras", "checkpoints", "logs"} <= files
-    metrics = json.load(open(os.path.join(result.run_dir, "metrics.json")))
-    assert np.isfinite(metrics["test"]["loss"])
-    assert len(metrics["history"]["loss"]) == metrics["epochs_done"]
-    for metric in find_recipe(name).metrics:
-        key = "sample" if metric == "samples" else metric
-        assert key in metrics["test"]
 
 
 def write(path, text):

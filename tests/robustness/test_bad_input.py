@@ -2,7 +2,6 @@
 result: command lines, data files, untrusted files, hostile serving input."""
 
 import json
-import os
 import subprocess
 import sys
 
@@ -69,27 +68,78 @@ USAGE_ERRORS = [
 ]
 
 
+#: A child process that runs each command line of its input through the
+#: `rnnzoo` entry point in turn, as `python -m rnnzoo.cli` would, and prints
+#: each one's exit status and standard error: one start-up for all of them.
+COMMANDS_IN_ONE_PROCESS = """
+import contextlib, io, json, os, sys, traceback
+from rnnzoo.cli import main
+results = []
+for args, cwd in json.loads(sys.stdin.read()):
+    os.chdir(cwd)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        try:
+            status = main(args) or 0
+        except SystemExit as stop:
+            status = stop.code if isinstance(stop.code, int) else 1
+        except BaseException:
+            traceback.print_exc()
+            status = 1
+    results.append({"returncode": status, "stderr": err.getvalue()})
+print(json.dumps(results))
+"""
+
+
 @pytest.fixture(scope="module")
 def data_folder(tmp_path_factory):
     return files(tmp_path_factory.mktemp("bad_files"))
 
 
-@pytest.mark.parametrize("args, message", USAGE_ERRORS, ids=[m[:40] for _, m in USAGE_ERRORS])
-def test_user_mistakes_exit_2_with_a_message_and_no_traceback(args, message, data_folder):
+def command_line(args, data_folder):
+    """`(args, cwd)` of a usage error: training ones run in the data folder."""
     if args[0] == "train":
-        result = rnnzoo(*args, "--output-dir", str(data_folder / "runs"), cwd=data_folder)
-    else:
-        result = rnnzoo(*args)
-    assert result.returncode == 2, result.stderr[-2000:]
-    assert message in result.stderr
-    assert "Traceback" not in result.stderr
+        return [*args, "--output-dir", str(data_folder / "runs")], str(data_folder)
+    return list(args), str(data_folder)
+
+
+@pytest.fixture(scope="module")
+def refused(data_folder):
+    """`{message: {"returncode", "stderr"}}` of every `USAGE_ERRORS` command."""
+    process = subprocess.run(
+        [sys.executable, "-c", COMMANDS_IN_ONE_PROCESS],
+        input=json.dumps([command_line(args, data_folder) for args, _ in USAGE_ERRORS]),
+        capture_output=True, text=True, timeout=600,
+    )
+    assert process.returncode == 0, process.stderr[-3000:]
+    results = json.loads(process.stdout.strip().splitlines()[-1])
+    return {message: result for (_, message), result in zip(USAGE_ERRORS, results)}
+
+
+def assert_one_line_refusal(returncode, stderr, message):
+    assert returncode == 2, stderr[-2000:]
+    assert message in stderr
+    assert "Traceback" not in stderr
     # One line says what is wrong; before it, argparse's usage lines at most.
-    lines = result.stderr.strip().splitlines()
-    assert ": error: " in lines[-1], result.stderr[-2000:]
-    assert all(line.startswith(("usage: ", " ")) for line in lines[:-1]), result.stderr[-2000:]
+    lines = stderr.strip().splitlines()
+    assert ": error: " in lines[-1], stderr[-2000:]
+    assert all(line.startswith(("usage: ", " ")) for line in lines[:-1]), stderr[-2000:]
+
+
+@pytest.mark.parametrize("args, message", USAGE_ERRORS, ids=[m[:40] for _, m in USAGE_ERRORS])
+def test_user_mistakes_exit_2_with_a_message_and_no_traceback(args, message, refused, data_folder):
+    assert_one_line_refusal(refused[message]["returncode"], refused[message]["stderr"], message)
     assert not (data_folder / "runs").exists() or not any(
         (data_folder / "runs").iterdir()
     ), "a refused command must not leave a run folder"
+
+
+def test_a_refusal_in_its_own_process_is_one_line_on_stderr(tmp_path):
+    """The whole of standard error, TensorFlow's start-up included, of a
+    command that loads TensorFlow before it refuses the data file."""
+    bad = files(tmp_path)
+    result = rnnzoo(*TRAIN, "--data", "binary.tsv", "--output-dir", str(bad / "runs"), cwd=bad)
+    assert_one_line_refusal(result.returncode, result.stderr, "binary.tsv: looks like a binary file")
 
 
 def test_debug_shows_the_traceback(data_folder):
