@@ -68,8 +68,9 @@ RULES = {
         unit="examples",
         every=EVERY_BAND,
         # Input dropout of 0.5 on characters kept a typo detector at chance for
-        # 7 epochs; 0.1 let it learn from epoch 8, and it still improved at its
-        # ceiling of 30 (benchmarks/user_tasks.py, README "On your own files").
+        # 7 epochs; 0.1 let it learn from epoch 8. It still improved at a
+        # ceiling of 30 and stopped itself at epoch 37 of 60
+        # (benchmarks/user_tasks.py, README "On your own files").
         by_tokens={"char": {"dropout": 0.1, "epochs": 60}},
         bands=(
             (1_000, {"units": 32, "dropout": 0.5, "batch_size": 16, "epochs": 60,
