@@ -120,7 +120,7 @@ def test_resume_after_sigkill(tmp_path, data_dir):
     assert "Epoch 1/6" not in out
 
 
-def test_cli_list_evaluate_generate_and_usage_errors(tmp_path, data_dir):
+def test_cli_list_evaluate_and_generate(tmp_path, data_dir):
     smoke("shakespeare_char", tmp_path, data_dir)
     run_dir = str(tmp_path / "shakespeare_char")
     out, _ = rnnzoo("list", "recipes").communicate()
@@ -137,13 +137,3 @@ def test_cli_list_evaluate_generate_and_usage_errors(tmp_path, data_dir):
     out, err = process.communicate()
     assert process.returncode == 0, err
     assert out.startswith("ROMEO:") and len(out.strip()) > len("ROMEO:")
-    for args, message in [
-        (["train", "adition"], "Did you mean 'addition'"),
-        (["train", "addition", "--epochs", "0"], "`epochs` must be >= 1"),
-        (["train", "addition", "--cell", "lsmt"], "Did you mean 'lstm'"),
-        (["evaluate", str(tmp_path / "nothing")], "not a finished rnnzoo run folder"),
-    ]:
-        process = rnnzoo(*args)
-        _, err = process.communicate()
-        assert process.returncode == 2, (args, err)
-        assert message in err and "Traceback" not in err
