@@ -101,3 +101,28 @@ def test_another_architecture_or_task_is_refused_and_writes_nothing(tmp_path, te
                                          "recipe trains a SequenceClassifier"):
         smoke("imdb_sentiment", tmp_path, "task", labelled, init_from=trained.run_dir)
     assert not (tmp_path / "units").exists() and not (tmp_path / "task").exists()
+
+
+def test_a_built_in_task_continues_at_another_length_from_its_trained_weights(tmp_path):
+    """The long-range curriculum: copy memory at T = 20 starts from T = 10."""
+    def copy_memory(name, **settings):
+        return run(find_recipe("copy_memory"), {"smoke": True, "cell": "gru",
+                                                "run_dir": str(tmp_path / name), **settings},
+                   verbose=0, callbacks=[seen] if name == "t20" else [])
+
+    seen = FirstWeights()
+    short = copy_memory("t10", length=10)
+    longer = copy_memory("t20", length=20, init_from=short.run_dir)
+    trained = keras.models.load_model(os.path.join(short.run_dir, "model.keras"))
+    for a, b in zip(seen.weights, trained.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)
+    with open(os.path.join(longer.run_dir, "config.json")) as f:
+        assert json.load(f)["init_from"]["from"] == short.run_dir
+
+    ner = tmp_path / "ner.conll"
+    ner.write_text("John B-PER\nsleeps O\n\n" * 30)
+    tagger = run(find_recipe("conll_ner"), {"smoke": True, "data": str(ner),
+                                            "run_dir": str(tmp_path / "ner")}, verbose=0)
+    with pytest.raises(UsageError, match="vocabulary is not the 'copy_memory' dataset's"):
+        copy_memory("other", init_from=tagger.run_dir, cell="lstm")
+    assert not (tmp_path / "other").exists()

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from rnnzoo.errors import UsageError
 from rnnzoo.train.recipe import find_recipe
 from rnnzoo.train.sweep import sweep_plan
 
@@ -50,6 +51,26 @@ def test_the_plan_runs_every_cell_and_length_with_the_recipes_targets():
     assert "--target" in argv
 
 
+def test_a_curriculum_chains_each_cell_over_ascending_lengths():
+    _, runs = sweep_plan(find_recipe("long_range"), {"cells": "gru", "lengths": "200,10,100"})
+    chain = [r for r in runs if r["recipe"] == "copy_memory"]
+    assert [r["length"] for r in chain] == [10, 100, 200]
+    assert [r["after"] for r in chain] == [
+        None, chain[0]["run_dir"], chain[1]["run_dir"]]
+    for run in chain:
+        argv = run["argv"]
+        assert argv[argv.index("--chrono-steps") + 1] == "200"  # The chain's longest.
+        assert ("--init-from" in argv) == bool(run["after"])
+        if run["after"]:
+            assert argv[argv.index("--init-from") + 1] == run["after"]
+    assert all(r["after"] is None and "--init-from" not in r["argv"]
+               for r in runs if r["recipe"] == "adding_problem")
+    _, runs = sweep_plan(find_recipe("long_range"), {"recipes": "copy_memory"})
+    assert {r["recipe"] for r in runs} == {"copy_memory"}
+    with pytest.raises(UsageError, match="--recipes: 'copy' is not a recipe of the sweep"):
+        sweep_plan(find_recipe("long_range"), {"recipes": "copy"})
+
+
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and prctl")
 def test_two_jobs_give_the_summary_of_one_and_a_killed_sweep_resumes(tmp_path):
     data_dir = str(tmp_path / "tfds")
@@ -80,7 +101,11 @@ def test_two_jobs_give_the_summary_of_one_and_a_killed_sweep_resumes(tmp_path):
     assert done.returncode == 0, done.stdout + done.stderr
     rows_one, rows_two = summary(one)["runs"], summary(two)["runs"]
     assert [(r["recipe"], r["cell"], r["length"]) for r in rows_two] == [
-        ("adding_problem", "elman", 10), ("copy_memory", "elman", 10)]
+        ("adding_problem", "elman", 10), ("copy_memory", "elman", 10),
+        ("copy_memory", "elman", 100)]
+    started = json.loads((two / "long_range" / "copy_memory-elman-T100" / "config.json")
+                         .read_text())["init_from"]  # The curriculum's second run.
+    assert started["from"] == str(two / "long_range" / "copy_memory-elman-T10")
     for a, b in zip(rows_one, rows_two):
         assert b["loss"] == pytest.approx(a["loss"], rel=1e-5)
     assert "| adding_problem | elman |" in summary(two)["table"]

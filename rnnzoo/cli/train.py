@@ -13,8 +13,10 @@ _DECODED = ("language_model", "conditional_generation", "seq2seq")
 #: to: a recipe's help leaves them out elsewhere, unless the recipe sets them
 #: (they are still accepted).
 APPLIES_TO = {
+    "recipes": ("sweep",),
     "cells": ("sweep",),
     "lengths": ("sweep",),
+    "chrono_steps": (),  # A curriculum sweep sets it.
     "length": (),  # The long-range recipes set it.
     "forecast_steps": ("regression",),
     "decode_method": ("seq2seq",),

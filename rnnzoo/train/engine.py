@@ -80,7 +80,7 @@ def model_arguments(recipe, settings, task_data):
     arguments.update({k: settings[k] for k in MODEL_SETTINGS if settings[k] is not None})
     arguments.update(model_class.data_arguments(task_data))
     if settings["chrono"] and arguments.get("cell") in GATED_CELLS:
-        arguments["chrono_max_steps"] = task_data.max_length
+        arguments["chrono_max_steps"] = settings["chrono_steps"] or task_data.max_length
     return model_class, arguments
 
 
@@ -178,7 +178,8 @@ def run(recipe, overrides=None, verbose=1, callbacks=(), command=None):
     if settings["init_from"]:
         phase(verbose, f"loading {settings['init_from']} to start from")
         start = init_from.find_start(settings["init_from"])
-        init_from.check_task(start, model_preset(settings["model"])[0], recipe.task)
+        init_from.check_task(start, model_preset(settings["model"])[0], recipe.task,
+                             from_files=bool(settings["data"]))
         settings = init_from.check_settings(start, settings, overrides or {})
     if fit:
         phase(verbose, fit.describe())

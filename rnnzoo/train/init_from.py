@@ -5,7 +5,9 @@ run keeps the trained model's architecture and its vocabulary (the new
 data's tokens it lacks become the out-of-vocabulary id, counted in the
 log), and starts from its weights. A classifier given other labels keeps
 the trained encoder and starts a new output layer, as timm's
-`create_model(..., num_classes=N)` does.
+`create_model(..., num_classes=N)` does. Without `--data`, a model trained
+on a built-in dataset continues on it (another `--length`, say: the
+curriculum of `long_range`).
 """
 
 import dataclasses
@@ -91,11 +93,12 @@ def check_settings(start, settings, given):
     return {**settings, "tokens": start.tokens or settings.get("tokens")}
 
 
-def check_task(start, model_class, task):
-    """Refuses a trained model of another task or pattern than the run's."""
+def check_task(start, model_class, task, from_files=True):
+    """Refuses a trained model of another task or pattern than the run's
+    (and tagging on user files, `from_files`)."""
     trained = f"{type(start.model).__name__} ({start.model.task})"
     wanted = f"{model_class.__name__} ({task})"
-    if task == "tagging":
+    if task == "tagging" and from_files:
         raise UsageError("--init-from does not fine-tune tagging models yet (their "
                          "vocabulary comes from the new data).")
     if type(start.model) is not model_class or start.model.task != task:

@@ -54,6 +54,8 @@ SETTINGS = {
     "chrono": Setting(bool, False, "chrono initialization of LSTM forget / GRU update gate "
                       "biases for dependencies up to the data's sequence length "
                       "(Tallec & Ollivier 2018); no effect on Elman and Jordan cells"),
+    "chrono_steps": _positive_int("the dependency length T_max that --chrono initializes "
+                                  "for (default: the data's sequence length)"),
     # Training.
     "epochs": _positive_int("most training epochs: a ceiling; early stopping (--patience) "
                             "ends a run before it, and a run that reaches it while still "
@@ -93,6 +95,7 @@ SETTINGS = {
     "output_dir": Setting(str, "runs", "folder of run folders"),
     "run_dir": Setting(str, None, "run folder (default OUTPUT_DIR/RECIPE)"),
     # Sweeps (long_range).
+    "recipes": Setting(str, None, "comma-separated recipes of a sweep (default: all of them)"),
     "cells": Setting(str, None, "comma-separated cells of a sweep"),
     "lengths": Setting(str, None, "comma-separated lengths T of a sweep"),
     # Evaluation, generation and serving.
@@ -238,7 +241,10 @@ class Sweep:
     table of their test metrics to `RUN_DIR/summary.json`. `lengths` is a
     tuple for every recipe, or a dict of one per recipe. `settings` apply
     to every run, `recipe_settings[recipe]` to that recipe's runs (a
-    `target`, say). `--cells` and `--lengths` override the grid; other
+    `target`, say). The runs of a recipe in `curriculum` form a chain per
+    cell: each length starts (`--init-from`) from the trained run of the
+    length before, and the chain's gates are chrono-initialized for its
+    longest length. `--cells` and `--lengths` override the grid; other
     settings given on the command line apply to every run.
     """
 
@@ -248,6 +254,7 @@ class Sweep:
     lengths: tuple | dict
     settings: dict = dataclasses.field(default_factory=dict)
     recipe_settings: dict = dataclasses.field(default_factory=dict)
+    curriculum: tuple = ()
     description: str = ""
 
     def __post_init__(self):

@@ -4,6 +4,9 @@ or the user's files."""
 from rnnzoo import data as rz_data
 from rnnzoo.errors import UsageError
 
+#: Built-in datasets: their vocabularies are fixed, so `--init-from` a model
+#: trained on one of them continues on it (a curriculum over lengths).
+BUILT_IN = ("adding_problem", "addition", "copy_memory")
 #: The kind of user file each recipe task reads with `--data`.
 FILE_KINDS = {"regression": "forecasting"}
 
@@ -39,16 +42,17 @@ def load_data(recipe, settings, vectorizers=None):
         if validation:
             print(f"note: validation: {validation}; test: {task_data.info['test']}.")
         return task_data
-    if vectorizers:
+    if vectorizers and settings["dataset"] not in BUILT_IN:
         raise UsageError(
             "--init-from fine-tunes on your own files: give them with --data (and "
-            "--eval-data); the recipe's own dataset is not supported with it yet.")
+            "--eval-data), or on a built-in dataset (" + ", ".join(BUILT_IN) + "); the "
+            f"recipe's own dataset {settings['dataset']!r} is not supported with it yet.")
     dataset_config = dict(recipe.dataset_config)
     if settings["length"]:
         dataset_config["length"] = settings["length"]
     if settings["max_vocabulary"]:
         dataset_config["max_tokens"] = settings["max_vocabulary"]
-    return rz_data.load(
+    task_data = rz_data.load(
         settings["dataset"],
         tokens=settings["tokens"],
         data_dir=settings["data_dir"],
@@ -57,6 +61,13 @@ def load_data(recipe, settings, vectorizers=None):
         **common,
         **dataset_config,
     )
+    for name, vectorizer in (vectorizers or {}).items():
+        own = task_data.vectorizers.get(name)
+        if own is None or own.get_vocabulary() != vectorizer.get_vocabulary():
+            raise UsageError(
+                f"--init-from: the trained model's {name} vocabulary is not the "
+                f"{settings['dataset']!r} dataset's: start from a model trained on it.")
+    return task_data
 
 
 def data_facts(task_data):

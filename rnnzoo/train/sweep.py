@@ -32,33 +32,48 @@ def _grid(value, default, kind):
 
 def sweep_plan(sweep, overrides):
     """`(base folder, runs)`: every run of the grid in grid order, each a
-    dict of `recipe`, `cell`, `length`, `run_dir` and its command line."""
+    dict of `recipe`, `cell`, `length`, `run_dir`, its command line and
+    the run folder it starts from (`after`, in a curriculum; else `None`)."""
     overrides = {k: v for k, v in overrides.items() if v is not None}
+    recipes = _grid(overrides.pop("recipes", None), sweep.recipes, str)
+    for name in recipes:
+        if name not in sweep.recipes:
+            raise UsageError(f"--recipes: {name!r} is not a recipe of the sweep "
+                             f"{sweep.name!r}; its recipes: {', '.join(sweep.recipes)}.")
     cells = _grid(overrides.pop("cells", None), sweep.cells, str)
     given = overrides.pop("lengths", None)
-    lengths = {name: _grid(given, sweep.lengths_of(name), int) for name in sweep.recipes}
-    if overrides.get("smoke"):  # Smoke data have one length: one run per cell.
-        lengths = {name: ts[:1] for name, ts in lengths.items()}
+    lengths = {name: _grid(given, sweep.lengths_of(name), int) for name in recipes}
+    if overrides.get("smoke"):  # One run per cell; two lengths of a curriculum.
+        lengths = {name: ts[:2 if name in sweep.curriculum else 1]
+                   for name, ts in lengths.items()}
     for cell in cells:
         check_value("cell", cell)
     for length in {t for ts in lengths.values() for t in ts}:
         check_value("length", length)
-    for name in sweep.recipes:
+    for name in recipes:
         find_recipe(name)
     base = overrides.pop("run_dir", None) or os.path.join(
         overrides.get("output_dir", "runs"), sweep.name
     )
     runs = []
-    for name in sweep.recipes:
-        flags = _flags({**sweep.settings, **sweep.recipe_settings.get(name, {}), **overrides})
+    for name in recipes:
+        settings = {**sweep.settings, **sweep.recipe_settings.get(name, {}), **overrides}
+        chain = name in sweep.curriculum
+        if chain:
+            settings.setdefault("chrono_steps", max(lengths[name]))
+        flags = _flags(settings)
         for cell in cells:
-            for length in lengths[name]:
+            after = None
+            for length in sorted(lengths[name]) if chain else lengths[name]:
                 run_dir = os.path.join(base, f"{name}-{cell}-T{length}")
+                start = ["--init-from", after] if after else []
                 runs.append({
                     "recipe": name, "cell": cell, "length": length, "run_dir": run_dir,
+                    "after": after,
                     "argv": ["train", name, "--cell", cell, "--length", str(length),
-                             "--run-dir", run_dir, "--quiet", *flags],
+                             "--run-dir", run_dir, "--quiet", *start, *flags],
                 })
+                after = run_dir if chain else None
     return base, runs
 
 
@@ -71,6 +86,10 @@ def _flags(settings):
         else:
             flags += [flag, str(value)]
     return flags
+
+
+def _name(run_dir):
+    return os.path.basename(run_dir) if run_dir else None
 
 
 def _die_with_parent():
@@ -119,15 +138,23 @@ def run_sweep(sweep, overrides=None, verbose=1, jobs=None):
     logs = os.path.join(base, "logs")
     os.makedirs(logs, exist_ok=True)
     environment = _child_environment(jobs)
-    waiting = sorted(runs, key=lambda r: -r["length"])  # The longest first.
-    running, finished, failed = {}, {}, []
+    # The longest first, each once the run it starts from has finished.
+    waiting = sorted(runs, key=lambda r: -r["length"])
+    running, finished, failed, failed_names = {}, {}, [], set()
     if verbose:
         print(f"[rnnzoo] sweep {sweep.name}: {len(runs)} runs, {jobs} at a time, into {base} "
               f"(each run's log in {logs})", flush=True)
     try:
         while waiting or running:
-            while waiting and len(running) < jobs:
-                run = waiting.pop(0)
+            for run in [r for r in waiting if _name(r["after"]) in failed_names]:
+                waiting.remove(run)
+                failed_names.add(_name(run["run_dir"]))
+                failed.append(f"{_name(run['run_dir'])} (not run: its start "
+                              f"{_name(run['after'])} failed)")
+            ready = [r for r in waiting if not r["after"] or _name(r["after"]) in finished]
+            while ready and len(running) < jobs:
+                run = ready.pop(0)
+                waiting.remove(run)
                 name = os.path.basename(run["run_dir"])
                 log = open(os.path.join(logs, name + ".log"), "a")
                 process = subprocess.Popen(
@@ -141,6 +168,7 @@ def run_sweep(sweep, overrides=None, verbose=1, jobs=None):
                 name = os.path.basename(run["run_dir"])
                 if process.returncode:
                     failed.append(f"{name} (exit {process.returncode}; see {log.name})")
+                    failed_names.add(name)
                     if verbose:
                         print(f"[rnnzoo] {name}: failed, exit {process.returncode}; "
                               f"see {log.name}", flush=True)
