@@ -140,22 +140,20 @@ def run_sweep(sweep, overrides=None, verbose=1, jobs=None):
     environment = _child_environment(jobs)
     # The longest first, each once the run it starts from has finished.
     waiting = sorted(runs, key=lambda r: -r["length"])
-    running, finished, failed, failed_names = {}, {}, [], set()
+    running, finished, failed = {}, {}, {}  # failed: run name -> why.
     if verbose:
         print(f"[rnnzoo] sweep {sweep.name}: {len(runs)} runs, {jobs} at a time, into {base} "
               f"(each run's log in {logs})", flush=True)
     try:
         while waiting or running:
-            for run in [r for r in waiting if _name(r["after"]) in failed_names]:
+            for run in [r for r in waiting if _name(r["after"]) in failed]:
                 waiting.remove(run)
-                failed_names.add(_name(run["run_dir"]))
-                failed.append(f"{_name(run['run_dir'])} (not run: its start "
-                              f"{_name(run['after'])} failed)")
+                failed[_name(run["run_dir"])] = f"not run: its start {_name(run['after'])} failed"
             ready = [r for r in waiting if not r["after"] or _name(r["after"]) in finished]
             while ready and len(running) < jobs:
                 run = ready.pop(0)
                 waiting.remove(run)
-                name = os.path.basename(run["run_dir"])
+                name = _name(run["run_dir"])
                 log = open(os.path.join(logs, name + ".log"), "a")
                 process = subprocess.Popen(
                     [sys.executable, "-m", "rnnzoo", *run["argv"]], stdout=log,
@@ -165,10 +163,9 @@ def run_sweep(sweep, overrides=None, verbose=1, jobs=None):
             for process in [p for p in running if p.poll() is not None]:
                 run, log, begun = running.pop(process)
                 log.close()
-                name = os.path.basename(run["run_dir"])
+                name = _name(run["run_dir"])
                 if process.returncode:
-                    failed.append(f"{name} (exit {process.returncode}; see {log.name})")
-                    failed_names.add(name)
+                    failed[name] = f"exit {process.returncode}; see {log.name}"
                     if verbose:
                         print(f"[rnnzoo] {name}: failed, exit {process.returncode}; "
                               f"see {log.name}", flush=True)
@@ -185,7 +182,8 @@ def run_sweep(sweep, overrides=None, verbose=1, jobs=None):
         for process in running:
             process.kill()
     if failed:
-        raise RuntimeError(f"{len(failed)} run(s) of the sweep failed: " + "; ".join(failed))
+        raise RuntimeError(f"{len(failed)} run(s) of the sweep failed: " + "; ".join(
+            f"{name} ({why})" for name, why in failed.items()))
     return write_summary(base, runs, finished)
 
 
