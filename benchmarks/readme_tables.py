@@ -92,6 +92,15 @@ def quality_table():
     return "\n".join(lines)
 
 
+def _loss_cell(row):
+    """A run's test loss, `*` when it reached its target; for copy memory
+    also its fraction of the memoryless baseline."""
+    cell = f"{row['loss']:.4f}" + ("*" if row.get("solved") else "")
+    if row["recipe"] == "copy_memory":
+        cell += f" ({row['loss'] / (10 * math.log(8) / (row['length'] + 20)):.2f})"
+    return cell
+
+
 def long_range_table():
     summary = _read(LONG_RANGE)
     rows = summary["runs"]
@@ -100,9 +109,7 @@ def long_range_table():
     lines = ["| " + " | ".join(header) + " |", "|---|---|" + "---:|" * len(lengths)]
     for recipe in dict.fromkeys(r["recipe"] for r in rows):
         baseline = ("MSE; the mean predictor: 0.167" if recipe == "adding_problem" else
-                    "nats per step; no memory: " + ", ".join(
-                        f"{10 * math.log(8) / (t + 20):.3f}" for t in lengths
-                        if any(r["recipe"] == recipe and r["length"] == t for r in rows)))
+                    "nats per step; in parentheses, its fraction of the memoryless baseline")
         for index, cell in enumerate(dict.fromkeys(r["cell"] for r in rows
                                                    if r["recipe"] == recipe)):
             task = f"{recipe.replace('_', ' ')} ({baseline})" if index == 0 else ""
@@ -110,8 +117,7 @@ def long_range_table():
             for t in lengths:
                 match = [r for r in rows if (r["recipe"], r["cell"], r["length"])
                          == (recipe, cell, t)]
-                cells.append(f"{match[0]['loss']:.4f}" + ("*" if match[0].get("solved")
-                                                          else "") if match else "")
+                cells.append(_loss_cell(match[0]) if match else "")
             lines.append("| " + " | ".join([task, cell, *cells]) + " |")
     return "\n".join(lines)
 
