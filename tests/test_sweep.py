@@ -11,6 +11,7 @@ import pytest
 
 from rnnzoo.errors import UsageError
 from rnnzoo.train.recipe import find_recipe
+from rnnzoo.train.sweep import start_order
 from rnnzoo.train.sweep import sweep_plan
 
 
@@ -69,6 +70,20 @@ def test_a_curriculum_chains_each_cell_over_ascending_lengths():
     assert {r["recipe"] for r in runs} == {"copy_memory"}
     with pytest.raises(UsageError, match="--recipes: 'copy' is not a recipe of the sweep"):
         sweep_plan(find_recipe("long_range"), {"recipes": "copy"})
+
+
+def test_a_curriculum_starts_first_its_chain_being_the_critical_path():
+    _, runs = sweep_plan(find_recipe("long_range"), {"cells": "lstm,gru"})
+    order = [(r["recipe"][:4], r["cell"], r["length"]) for r in start_order(runs)]
+    assert order == [
+        ("copy", "lstm", 10), ("copy", "gru", 10),  # Two runs wait on each.
+        ("copy", "lstm", 100), ("copy", "gru", 100),
+        ("copy", "lstm", 200), ("copy", "gru", 200),
+        ("addi", "lstm", 500), ("addi", "gru", 500),  # Then the longest.
+        ("addi", "lstm", 200), ("addi", "gru", 200),
+        ("addi", "lstm", 100), ("addi", "gru", 100),
+        ("addi", "lstm", 10), ("addi", "gru", 10),
+    ]
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="/proc and prctl")

@@ -1,7 +1,8 @@
 """Sweeps: a grid of runs of other recipes (`long_range`), run in parallel.
 
 Each run of the grid is its own `rnnzoo train RECIPE --cell C --length T
---run-dir ...` process, `jobs` at a time, the longest first; each resumes
+--run-dir ...` process, `jobs` at a time, a curriculum's runs first (see
+`start_order`); each resumes
 like any run, so a sweep stopped at any point (even by `kill -9`, which
 takes its runs down with it) continues where it was when run again.
 """
@@ -77,6 +78,23 @@ def sweep_plan(sweep, overrides):
     return base, runs
 
 
+def start_order(runs):
+    """`runs` in the order the sweep starts them (each once the run it
+    starts from has finished): a curriculum's runs first, since its chain
+    is the sweep's critical path, those more runs wait on before the
+    others; then the runs on their own, the longest first."""
+    followers = {}  # run folder -> how many runs follow it in its chain
+    for run in reversed(runs):  # A chain is planned in ascending order.
+        if run["after"]:
+            followers[run["after"]] = followers.get(run["run_dir"], 0) + 1
+
+    def key(run):
+        chained = bool(run["after"]) or run["run_dir"] in followers
+        return (not chained, -followers.get(run["run_dir"], 0), -run["length"])
+
+    return sorted(runs, key=key)
+
+
 def _flags(settings):
     flags = []
     for name, value in settings.items():
@@ -138,8 +156,7 @@ def run_sweep(sweep, overrides=None, verbose=1, jobs=None):
     logs = os.path.join(base, "logs")
     os.makedirs(logs, exist_ok=True)
     environment = _child_environment(jobs)
-    # The longest first, each once the run it starts from has finished.
-    waiting = sorted(runs, key=lambda r: -r["length"])
+    waiting = start_order(runs)
     running, finished, failed = {}, {}, {}  # failed: run name -> why.
     if verbose:
         print(f"[rnnzoo] sweep {sweep.name}: {len(runs)} runs, {jobs} at a time, into {base} "
