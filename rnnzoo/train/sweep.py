@@ -1,8 +1,7 @@
 """Sweeps: a grid of runs of other recipes (`long_range`), run in parallel.
 
 Each run of the grid is its own `rnnzoo train RECIPE --cell C --length T
---run-dir ...` process, `jobs` at a time, a curriculum's runs first (see
-`start_order`); each resumes
+--run-dir ...` process, `jobs` at a time, in `start_order`; each resumes
 like any run, so a sweep stopped at any point (even by `kill -9`, which
 takes its runs down with it) continues where it was when run again.
 """
@@ -79,10 +78,10 @@ def sweep_plan(sweep, overrides):
 
 
 def start_order(runs):
-    """`runs` in the order the sweep starts them (each once the run it
-    starts from has finished): a curriculum's runs first, since its chain
-    is the sweep's critical path, those more runs wait on before the
-    others; then the runs on their own, the longest first."""
+    """`runs` in the order the sweep starts them, each once the run it
+    starts from has finished: first a curriculum's runs (its chains are
+    the sweep's critical path), the runs with more runs after them first;
+    then the runs on their own, the longest first."""
     followers = {}  # run folder -> how many runs follow it in its chain
     for run in reversed(runs):  # A chain is planned in ascending order.
         if run["after"]:
